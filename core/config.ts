@@ -1,0 +1,150 @@
+// Environment configuration shared by every component: parsed once, all problems reported together, frozen.
+import { z } from "zod";
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+    .default(fallback ? "1" : "0")
+    .transform((v) => ["1", "true", "yes", "on"].includes(v));
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "must be host:port");
+
+export const configSchema = z
+  .object({
+    REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional()),
+    REDIS_CLUSTER_NODES: optionalString.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const nodes = v.split(",").map((s) => s.trim());
+      for (const node of nodes) {
+        if (!hostPort.safeParse(node).success) {
+          ctx.addIssue({ code: "custom", message: `"${node}" must be host:port` });
+          return z.NEVER;
+        }
+      }
+      return nodes.map((node) => {
+        const [host, portText] = node.split(":") as [string, string];
+        return { host, port: Number(portText) };
+      });
+    }),
+    CAMPAIGN: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 chars of [A-Za-z0-9_-]")
+      .default("blackfriday"),
+    CURRENCY: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as KRW")
+      .default("KRW"),
+    SHARDS: z.coerce.number().int().min(1).max(16384).default(64),
+    FOLD_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(100),
+    HEARTBEAT_MS: z.coerce.number().int().min(100).max(60000).default(1000),
+    DEDUPE_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(60 * 60 * 24 * 30),
+    INGEST_PORT: port(3000),
+    LAMBDA_PORT: port(3002),
+    BROADCASTER_PORT: port(8080),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    INGEST_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+    DASHBOARD_TOKEN: optionalString,
+    STAGE: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, "must be 1-32 chars of [a-z0-9-]")
+      .default("dev"),
+    DEMO: flag(true),
+    DEMO_RATE: z.coerce.number().min(0).max(100000).default(50),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    MAX_CONNECTIONS: z.coerce.number().int().min(1).default(200000),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.STAGE === "prod" && cfg.INGEST_SECRET === undefined) {
+      ctx.addIssue({ code: "custom", path: ["INGEST_SECRET"], message: "is required when STAGE=prod" });
+    }
+  });
+
+type Raw = z.output<typeof configSchema>;
+
+export interface Config {
+  readonly redisUrl: string | undefined;
+  readonly redisClusterNodes: ReadonlyArray<{ host: string; port: number }> | undefined;
+  readonly campaign: string;
+  readonly currency: string;
+  readonly shards: number;
+  readonly foldIntervalMs: number;
+  readonly heartbeatMs: number;
+  readonly dedupeTtlSeconds: number;
+  readonly ingestPort: number;
+  readonly lambdaPort: number;
+  readonly broadcasterPort: number;
+  readonly host: string;
+  readonly ingestSecret: string | undefined;
+  readonly dashboardToken: string | undefined;
+  readonly stage: string;
+  readonly demo: boolean;
+  readonly demoRatePerSecond: number;
+  readonly logLevel: Raw["LOG_LEVEL"];
+  readonly maxConnections: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses configuration from an environment; throws ConfigError listing every problem. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const name = issue.path.join(".") || "environment";
+        const value = typeof issue.path[0] === "string" ? env[issue.path[0]] : undefined;
+        return `${name}${value === undefined ? "" : `=${JSON.stringify(value)}`}: ${issue.message}`;
+      }),
+    );
+  }
+  const c = result.data;
+  return Object.freeze({
+    redisUrl: c.REDIS_URL,
+    redisClusterNodes: c.REDIS_CLUSTER_NODES ? Object.freeze(c.REDIS_CLUSTER_NODES) : undefined,
+    campaign: c.CAMPAIGN,
+    currency: c.CURRENCY,
+    shards: c.SHARDS,
+    foldIntervalMs: c.FOLD_INTERVAL_MS,
+    heartbeatMs: c.HEARTBEAT_MS,
+    dedupeTtlSeconds: c.DEDUPE_TTL_SECONDS,
+    ingestPort: c.INGEST_PORT,
+    lambdaPort: c.LAMBDA_PORT,
+    broadcasterPort: c.BROADCASTER_PORT,
+    host: c.HOST,
+    ingestSecret: c.INGEST_SECRET,
+    dashboardToken: c.DASHBOARD_TOKEN,
+    stage: c.STAGE,
+    demo: c.DEMO,
+    demoRatePerSecond: c.DEMO_RATE,
+    logLevel: c.LOG_LEVEL,
+    maxConnections: c.MAX_CONNECTIONS,
+  });
+}
+
+/** For process entry points: parse or print every problem and exit(78, EX_CONFIG). */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

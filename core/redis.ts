@@ -1,0 +1,87 @@
+// Redis connection factory: one place decides standalone vs cluster and the timeouts for each role.
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import type { Config } from "./config.js";
+import { type RedisClient, registerScripts } from "./scripts.js";
+
+export type { RedisClient };
+
+export interface ConnectOptions {
+  /** Shown in CLIENT LIST, helps operators see who is connected. */
+  readonly name: string;
+  /**
+   * Lambda-style: short connect timeout and bounded retries, so a dead Redis surfaces as a
+   * failed request (a batch item failure) instead of hanging until the function times out.
+   */
+  readonly failFast?: boolean;
+  /** Do not connect until the first command. */
+  readonly lazy?: boolean;
+}
+
+export const defaultRedisUrl = "redis://127.0.0.1:6379";
+
+function baseOptions(opts: ConnectOptions): RedisOptions {
+  return {
+    connectionName: opts.name,
+    enableAutoPipelining: true,
+    lazyConnect: opts.lazy ?? false,
+    connectTimeout: opts.failFast ? 1000 : 5000,
+    commandTimeout: opts.failFast ? 2000 : undefined,
+    maxRetriesPerRequest: opts.failFast ? 1 : 3,
+    enableOfflineQueue: true,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+  };
+}
+
+/** Creates a client for the configured topology with every Lua script registered. */
+export function createRedis(config: Pick<Config, "redisUrl" | "redisClusterNodes">, opts: ConnectOptions): RedisClient {
+  const options = baseOptions(opts);
+  if (config.redisClusterNodes && config.redisClusterNodes.length > 0) {
+    const clusterOptions: ClusterOptions = {
+      redisOptions: { ...options, enableAutoPipelining: false },
+      enableAutoPipelining: true,
+      lazyConnect: options.lazyConnect,
+      enableOfflineQueue: true,
+      scaleReads: "master",
+      slotsRefreshTimeout: 2000,
+      clusterRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+    };
+    return registerScripts(new Cluster([...config.redisClusterNodes], clusterOptions));
+  }
+  return registerScripts(new Redis(config.redisUrl ?? defaultRedisUrl, options));
+}
+
+/** A second connection for pub/sub (a subscribed connection cannot run other commands). */
+export function createSubscriber(config: Pick<Config, "redisUrl" | "redisClusterNodes">, name: string): RedisClient {
+  return createRedis(config, { name, lazy: false });
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}
+
+/** Resolves once the client is ready, or rejects after timeoutMs. */
+export async function waitForReady(client: RedisClient, timeoutMs = 10000): Promise<void> {
+  if (client.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off("ready", onReady);
+    };
+    client.on("ready", onReady);
+    if (client.status === "wait") client.connect().catch(() => undefined);
+  });
+}
+
+/** Quits politely, disconnecting hard if QUIT does not answer quickly. */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  await Promise.race([client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+  client.disconnect();
+}

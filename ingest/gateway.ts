@@ -1,0 +1,117 @@
+// Local API Gateway: turns HTTP requests on INGEST_PORT into API Gateway HTTP API (v2) events for ingestHttp.
+
+import type { us_listen_socket } from "uWebSockets.js";
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { Logger } from "../core/logger.js";
+import { BodyTooLargeError, listenPort, readBody, uws, writeResponse } from "../core/uws-http.js";
+import type { ApiGatewayEvent, ApiGatewayResult } from "./ingest-http.js";
+import { ingestRegistry } from "./metrics.js";
+import { maxBodyBytes } from "./payment-ingestor.js";
+
+export interface GatewayOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly handler: (event: ApiGatewayEvent) => Promise<ApiGatewayResult>;
+  readonly logger: Logger;
+}
+
+export interface RunningGateway {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const jsonHeaders = { "content-type": "application/json" };
+const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+
+export function toApiGatewayV2Event(
+  method: string,
+  rawPath: string,
+  rawQueryString: string,
+  headers: Record<string, string>,
+  body: string,
+  sourceIp: string,
+): APIGatewayProxyEventV2 {
+  const now = new Date();
+  const query = new URLSearchParams(rawQueryString);
+  const queryStringParameters: Record<string, string> = {};
+  for (const [k, v] of query) queryStringParameters[k] = queryStringParameters[k] === undefined ? v : `${queryStringParameters[k]},${v}`;
+  const requestId = randomUUID();
+  return {
+    version: "2.0",
+    routeKey: `${method} ${rawPath}`,
+    rawPath,
+    rawQueryString,
+    headers,
+    queryStringParameters: rawQueryString === "" ? undefined : queryStringParameters,
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: headers.host ?? "localhost",
+      domainPrefix: "local",
+      http: { method, path: rawPath, protocol: "HTTP/1.1", sourceIp, userAgent: headers["user-agent"] ?? "" },
+      requestId,
+      routeKey: `${method} ${rawPath}`,
+      stage: "$default",
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { handler, logger } = options;
+  const app = uws.App();
+
+  app.get("/healthz", (res) => writeResponse(res, 200, jsonHeaders, JSON.stringify({ status: "ok" })));
+  app.get("/metrics", (res) => {
+    res.onAborted(() => undefined);
+    ingestRegistry.metrics().then(
+      (text) => writeResponse(res, 200, { "content-type": ingestRegistry.contentType }, text),
+      () => writeResponse(res, 500, jsonHeaders, errorBody("INTERNAL", "metrics unavailable")),
+    );
+  });
+
+  app.any("/*", (res, req) => {
+    const method = req.getCaseSensitiveMethod().toUpperCase();
+    const rawPath = req.getUrl();
+    const rawQueryString = req.getQuery() ?? "";
+    const headers: Record<string, string> = {};
+    req.forEach((name, value) => {
+      headers[name] = value;
+    });
+    const sourceIp = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const reader = readBody(res, maxBodyBytes, headers["content-length"] ?? "");
+    reader.body
+      .then(async (bodyBytes) => {
+        const event = toApiGatewayV2Event(method, rawPath, rawQueryString, headers, bodyBytes.toString("utf8"), sourceIp);
+        const result = await handler(event);
+        if (reader.aborted()) return;
+        const resultHeaders: Record<string, string> = {};
+        for (const [k, v] of Object.entries(result.headers ?? {})) resultHeaders[k] = String(v);
+        writeResponse(res, result.statusCode ?? 200, resultHeaders, result.body ?? "");
+      })
+      .catch((err: unknown) => {
+        if (reader.aborted()) return;
+        if (err instanceof BodyTooLargeError) {
+          writeResponse(res, 413, jsonHeaders, errorBody("PAYLOAD_TOO_LARGE", err.message), true);
+          return;
+        }
+        logger.error({ err }, "gateway failure");
+        writeResponse(res, 500, jsonHeaders, errorBody("INTERNAL", "unexpected gateway error"));
+      });
+  });
+
+  const token = await new Promise<us_listen_socket | false>((resolve) => app.listen(options.host, options.port, (t) => resolve(t)));
+  if (!token) throw new Error(`ingest gateway could not listen on ${options.host}:${options.port} (port in use?)`);
+  const port = listenPort(token);
+  logger.info({ port }, "ingest gateway listening");
+  return {
+    port,
+    async close() {
+      uws.us_listen_socket_close(token);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// Process entry for `npm run start:ingest`: the local API gateway in front of the ingestHttp handler.
+import { loadConfigOrExit } from "../core/config.js";
+import { closeRedis } from "../core/redis.js";
+import { startGateway } from "./gateway.js";
+import { createHttpHandler } from "./ingest-http.js";
+import { createIngestRuntime } from "./runtime.js";
+
+const config = loadConfigOrExit();
+const runtime = createIngestRuntime(config);
+const gateway = await startGateway({
+  host: config.host,
+  port: config.ingestPort,
+  handler: createHttpHandler(() => runtime),
+  logger: runtime.logger,
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  runtime.logger.info({ signal }, "ingest stopping");
+  await gateway.close();
+  await closeRedis(runtime.redis);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
