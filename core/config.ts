@@ -59,6 +59,7 @@ export const configSchema = z
       .default("dev"),
     DEMO: flag(true),
     DEMO_RATE: z.coerce.number().min(0).max(100000).default(50),
+    DATA_DIR: z.string().min(1).default(".data"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     MAX_CONNECTIONS: z.coerce.number().int().min(1).default(200000),
   })
@@ -88,6 +89,8 @@ export interface Config {
   readonly stage: string;
   readonly demo: boolean;
   readonly demoRatePerSecond: number;
+  /** Where `npm start` keeps the embedded Redis data. */
+  readonly dataDir: string;
   readonly logLevel: Raw["LOG_LEVEL"];
   readonly maxConnections: number;
 }
@@ -131,6 +134,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stage: c.STAGE,
     demo: c.DEMO,
     demoRatePerSecond: c.DEMO_RATE,
+    dataDir: c.DATA_DIR,
     logLevel: c.LOG_LEVEL,
     maxConnections: c.MAX_CONNECTIONS,
   });

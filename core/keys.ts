@@ -31,6 +31,7 @@ export interface CampaignKeys {
 }
 
 const cache = new Map<string, CampaignKeys>();
+const maxCachedCampaigns = 256;
 
 export function campaignKeys(campaign: string, shards: number): CampaignKeys {
   const cacheKey = `${campaign}/${shards}`;
@@ -60,6 +61,8 @@ export function campaignKeys(campaign: string, shards: number): CampaignKeys {
     },
     shardCounters: shardKeys.map((s) => s.counters),
   };
+  // Bounded: the broadcaster builds keys for campaign names taken from requests (?campaign=).
+  if (cache.size >= maxCachedCampaigns) cache.clear();
   cache.set(cacheKey, keys);
   return keys;
 }
