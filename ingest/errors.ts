@@ -20,3 +20,10 @@ export class CounterUnavailableError extends IngestError {
     super("COUNTER_UNAVAILABLE", "the counter store is unavailable; retry the request, it is safe to repeat", 503, { cause });
   }
 }
+
+/** The Lambda event is not the shape this handler's event source sends; no record can be read from it. */
+export class UnsupportedEventError extends IngestError {
+  constructor(message: string) {
+    super("UNSUPPORTED_EVENT", message, 400);
+  }
+}

@@ -1,8 +1,9 @@
-// Process entry for `npm run start:ingest`: the local API gateway in front of the ingestHttp handler.
+// Process entry for `npm run start:ingest`: the local API gateway (ingestHttp) and the Lambda Invoke API (all functions).
 import { loadConfigOrExit } from "../core/config.js";
 import { closeRedis } from "../core/redis.js";
 import { startGateway } from "./gateway.js";
 import { createHttpHandler } from "./ingest-http.js";
+import { startLambdaApi } from "./lambda-api/server.js";
 import { createIngestRuntime } from "./runtime.js";
 
 const config = loadConfigOrExit();
@@ -13,6 +14,7 @@ const gateway = await startGateway({
   handler: createHttpHandler(() => runtime),
   logger: runtime.logger,
 });
+const lambdaApi = await startLambdaApi({ host: config.host, port: config.lambdaPort, logger: runtime.logger, runtime });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -20,6 +22,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   runtime.logger.info({ signal }, "ingest stopping");
   await gateway.close();
+  await lambdaApi.close();
   await closeRedis(runtime.redis);
   process.exit(0);
 }

@@ -24,3 +24,17 @@ export const ingestWriteSeconds = new Histogram({
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   registers: [ingestRegistry],
 });
+
+export const ingestDeadLetters = new Counter({
+  name: "sales_ingest_dead_letters_total",
+  help: "Records or events that can never be counted (bad JSON, schema, currency, id conflict), by source and code",
+  labelNames: ["source", "code"] as const,
+  registers: [ingestRegistry],
+});
+
+export const ingestRetriedRecords = new Counter({
+  name: "sales_ingest_retried_records_total",
+  help: "Records handed back to the event source for redelivery after a passing failure (Redis unreachable, timeout)",
+  labelNames: ["source"] as const,
+  registers: [ingestRegistry],
+});

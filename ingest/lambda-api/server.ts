@@ -1,0 +1,117 @@
+// Local Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) on uWS, so @aws-sdk/client-lambda works locally.
+import type { us_listen_socket } from "uWebSockets.js";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../../core/logger.js";
+import { BodyTooLargeError, listenPort, readBody, uws, writeResponse } from "../../core/uws-http.js";
+import { type IngestRuntime, ingestRuntime } from "../runtime.js";
+import { AsyncInvoker } from "./async-invoker.js";
+import { createFunctionRegistry } from "./functions.js";
+import { invocationError, invokeSync } from "./invoke.js";
+
+/** Lambda's synchronous payload limit (6 MB) and asynchronous limit (1 MB, since 2025). */
+export const maxSyncPayloadBytes = 6 * 1024 * 1024;
+export const maxAsyncPayloadBytes = 1024 * 1024;
+
+export interface LambdaApiOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+  /** Defaults to the process-wide ingest runtime built from the environment. */
+  readonly runtime?: IngestRuntime;
+  /** Function timeout for RequestResponse invocations; Lambda answers Sandbox.Timedout after it. */
+  readonly timeoutMs?: number;
+  /** Backoff base between the two retries of a failed Event invocation (default 1000 ms). */
+  readonly asyncRetryBaseMs?: number;
+}
+
+export interface RunningLambdaApi {
+  readonly port: number;
+  /** Resolves when every accepted Event invocation has finished, retries included. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
+
+export async function startLambdaApi(options: LambdaApiOptions): Promise<RunningLambdaApi> {
+  const { logger } = options;
+  const runtime = options.runtime ?? ingestRuntime();
+  const registry = createFunctionRegistry(runtime);
+  const asyncInvoker = new AsyncInvoker({ logger, retryBaseMs: options.asyncRetryBaseMs });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const app = uws.App();
+
+  app.any("/*", (res, req) => {
+    const method = req.getMethod().toUpperCase();
+    const url = req.getUrl();
+    const invocationType = req.getHeader("x-amz-invocation-type") || "RequestResponse";
+    const contentLength = req.getHeader("content-length");
+    const requestId = randomUUID();
+    const base = { "content-type": "application/json", "x-amzn-requestid": requestId };
+    const fail = (status: number, type: string, message: string, close = false) =>
+      writeResponse(res, status, { ...base, "x-amzn-errortype": type }, JSON.stringify({ Type: "User", message }), close);
+
+    const match = invokePath.exec(url);
+    if (method !== "POST" || !match) {
+      res.onAborted(() => undefined);
+      fail(404, "UnknownOperationException", `no operation for ${method} ${url}`, true);
+      return;
+    }
+    const requested = decodeURIComponent(match[1]!);
+    const limit = invocationType === "Event" ? maxAsyncPayloadBytes : maxSyncPayloadBytes;
+    const reader = readBody(res, limit, contentLength);
+    reader.body
+      .then(async (bodyBytes) => {
+        const fn = registry.resolve(requested);
+        if (!fn) {
+          const arn = `arn:aws:lambda:us-east-1:000000000000:function:${requested}`;
+          return fail(404, "ResourceNotFoundException", `Function not found: ${arn}`);
+        }
+        if (!["RequestResponse", "Event", "DryRun"].includes(invocationType)) {
+          return fail(400, "InvalidParameterValueException", `X-Amz-Invocation-Type: must be RequestResponse, Event or DryRun`);
+        }
+        let event: unknown = {};
+        const text = bodyBytes.toString("utf8");
+        if (text.trim() !== "") {
+          try {
+            event = JSON.parse(text);
+          } catch {
+            return fail(400, "InvalidRequestContentException", "Could not parse request body into json");
+          }
+        }
+        const headers = { ...base, "x-amz-executed-version": "$LATEST" };
+        if (invocationType === "DryRun") return writeResponse(res, 204, headers, "");
+        if (invocationType === "Event") {
+          asyncInvoker.enqueue(fn.deployedName, requestId, fn.handler, event);
+          return writeResponse(res, 202, headers, "");
+        }
+        const outcome = await invokeSync(fn.handler, event, timeoutMs);
+        if (reader.aborted()) return;
+        if (outcome.ok) return writeResponse(res, 200, headers, JSON.stringify(outcome.result ?? null));
+        logger.warn({ err: outcome.error, function: fn.deployedName, requestId }, "invocation failed");
+        writeResponse(res, 200, { ...headers, "x-amz-function-error": "Unhandled" }, JSON.stringify(invocationError(outcome.error)));
+      })
+      .catch((err: unknown) => {
+        if (reader.aborted()) return;
+        if (err instanceof BodyTooLargeError) {
+          const message = `${contentLength || "the"} byte payload is too large for the ${invocationType} invocation type (limit ${limit} bytes)`;
+          return fail(413, "RequestTooLargeException", message, true);
+        }
+        logger.error({ err }, "lambda api failure");
+        fail(500, "ServiceException", "unexpected Invoke API error");
+      });
+  });
+
+  const token = await new Promise<us_listen_socket | false>((resolve) => app.listen(options.host, options.port, (t) => resolve(t)));
+  if (!token) throw new Error(`Lambda Invoke API could not listen on ${options.host}:${options.port} (port in use?)`);
+  const port = listenPort(token);
+  logger.info({ port }, "Lambda Invoke API listening");
+  return {
+    port,
+    drain: () => asyncInvoker.drain(),
+    async close() {
+      uws.us_listen_socket_close(token);
+      await asyncInvoker.close();
+    },
+  };
+}
