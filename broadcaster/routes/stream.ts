@@ -1,0 +1,119 @@
+// GET /v1/stream[?campaign=]: the same snapshots as WS /v1/live, as Server-Sent Events, for viewers behind proxies that drop WebSockets.
+
+import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
+import type { BroadcasterContext } from "../context.js";
+import { campaignParam, writeError } from "../http.js";
+import type { SnapshotEntry } from "../snapshot-store.js";
+
+/** A comment line this often keeps proxies from closing an idle stream. */
+export const keepaliveMs = 15_000;
+/** EventSource waits this long before reconnecting by itself (our client manages its own backoff too). */
+const retryMs = 1000;
+
+interface StreamViewer {
+  readonly res: HttpResponse;
+  readonly campaign: string;
+  /** Set when a write did not fit: the socket gets only the latest snapshot once it drains. */
+  backedUp: boolean;
+  lastSentEtag: string | undefined;
+  closed: boolean;
+}
+
+const encoder = new TextEncoder();
+const eventHead = encoder.encode("data: ");
+const eventTail = encoder.encode("\n\n");
+
+/** One SSE event per snapshot; the JSON has no newlines, so one data line carries it. */
+function frame(entry: SnapshotEntry): Uint8Array {
+  const out = new Uint8Array(eventHead.length + entry.bytes.length + eventTail.length);
+  out.set(eventHead, 0);
+  out.set(entry.bytes, eventHead.length);
+  out.set(eventTail, eventHead.length + entry.bytes.length);
+  return out;
+}
+
+export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
+  const { config, store, connections, metrics } = ctx;
+  const viewers = new Set<StreamViewer>();
+  // Frames are built once per snapshot and shared by every stream of that campaign.
+  const frames = new WeakMap<SnapshotEntry, Uint8Array>();
+  const frameOf = (entry: SnapshotEntry) => {
+    let bytes = frames.get(entry);
+    if (!bytes) {
+      bytes = frame(entry);
+      frames.set(entry, bytes);
+    }
+    return bytes;
+  };
+
+  const send = (viewer: StreamViewer, entry: SnapshotEntry) => {
+    if (viewer.closed || viewer.backedUp || viewer.lastSentEtag === entry.etag) return;
+    viewer.res.cork(() => {
+      const ok = viewer.res.write(frameOf(entry));
+      viewer.lastSentEtag = entry.etag;
+      metrics.messagesSent.inc();
+      if (!ok) viewer.backedUp = true;
+    });
+  };
+
+  const drop = (viewer: StreamViewer) => {
+    if (viewer.closed) return;
+    viewer.closed = true;
+    viewers.delete(viewer);
+    connections.closed();
+  };
+
+  store.onSnapshot((entry) => {
+    for (const viewer of viewers) if (viewer.campaign === entry.snapshot.campaign) send(viewer, entry);
+  });
+
+  const keepalive = setInterval(() => {
+    for (const viewer of viewers) {
+      if (viewer.backedUp) continue;
+      viewer.res.cork(() => viewer.res.write(": keepalive\n\n"));
+    }
+  }, keepaliveMs);
+  keepalive.unref();
+
+  ctx.onClose(() => {
+    clearInterval(keepalive);
+    for (const viewer of [...viewers]) {
+      drop(viewer);
+      viewer.res.cork(() => viewer.res.end());
+    }
+  });
+
+  app.get("/v1/stream", (res, req) => {
+    const param = campaignParam(req, config.campaign);
+    if (!param.ok) return writeError(res, 400, "INVALID_CAMPAIGN", param.message);
+    if (!connections.hasRoom()) {
+      return writeError(res, 503, "TOO_MANY_CONNECTIONS", `this server holds its limit of ${connections.max} live connections`, {
+        "Retry-After": "5",
+      });
+    }
+    // Other campaigns must already be known here (WS /v1/live or GET /v1/total look them up in Redis).
+    if (param.campaign !== config.campaign && !store.get(param.campaign)) {
+      return writeError(res, 404, "UNKNOWN_CAMPAIGN", `no live campaign named ${param.campaign} on this server; try GET /v1/total first`);
+    }
+    const viewer: StreamViewer = { res, campaign: param.campaign, backedUp: false, lastSentEtag: undefined, closed: false };
+    res.onAborted(() => drop(viewer));
+    res.onWritable(() => {
+      viewer.backedUp = false;
+      const entry = store.get(viewer.campaign);
+      if (entry) send(viewer, entry);
+      return !viewer.backedUp;
+    });
+    connections.opened();
+    viewers.add(viewer);
+    res.cork(() => {
+      res.writeStatus("200 OK");
+      res.writeHeader("Content-Type", "text/event-stream");
+      res.writeHeader("Cache-Control", "no-store");
+      res.writeHeader("X-Accel-Buffering", "no");
+      res.writeHeader("Access-Control-Allow-Origin", "*");
+      res.write(`retry: ${retryMs}\n\n`);
+    });
+    const entry = store.get(viewer.campaign);
+    if (entry) send(viewer, entry);
+  });
+}
