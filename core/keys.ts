@@ -75,3 +75,14 @@ export function campaignOfChannel(channel: string): string | undefined {
   const match = /^sc:\{([^}]+)\}:snapshots$/.exec(channel);
   return match?.[1];
 }
+
+/** SCAN pattern matching every dedupe mark of a campaign, on any shard (for reconciliation). */
+export function seenKeyPattern(campaign: string): string {
+  return `sc:{${campaign}:*}:seen:*`;
+}
+
+/** The paymentId of a dedupe mark key, or undefined if the key is not one. */
+export function paymentIdOfSeenKey(key: string): string | undefined {
+  const match = /^sc:\{[^}]+:\d+\}:seen:(.+)$/.exec(key);
+  return match?.[1];
+}

@@ -1,0 +1,65 @@
+// CLI: npm run reconcile -- --file payments.jsonl [--rebuild]. Compares the export with the counters; rebuilds on request.
+import { SingleBar } from "cli-progress";
+import { Command } from "commander";
+import { readCounterTotals } from "../aggregator/counter-totals.js";
+import { loadConfigOrExit } from "../core/config.js";
+import { campaignKeys } from "../core/keys.js";
+import { closeRedis, createRedis, waitForReady } from "../core/redis.js";
+import { reconcile } from "./compare.js";
+import { readPaymentsExport } from "./export-file.js";
+import { rebuildCounters } from "./rebuild.js";
+import { readSeenMarks } from "./seen-marks.js";
+import { formatSummary } from "./summary.js";
+
+const program = new Command()
+  .name("reconcile")
+  .description("Compare a payments export (JSON Lines) with the live counters; optionally rebuild the counters from it.")
+  .requiredOption("-f, --file <path>", "payments export, one event per line")
+  .option("--rebuild", "rebuild the counters from the export under a new epoch", false)
+  .option("--no-progress", "no progress bars (for logs)")
+  .parse();
+const opts = program.opts<{ file: string; rebuild: boolean; progress: boolean }>();
+
+const config = loadConfigOrExit();
+const bar = (title: string) =>
+  new SingleBar({ format: `${title.padEnd(16)} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, noTTYOutput: false });
+const progress = opts.progress && process.stderr.isTTY;
+
+const readBar = bar("reading export");
+if (progress) readBar.start(1, 0);
+const file = await readPaymentsExport(opts.file, config, (read, total) => {
+  if (progress) {
+    readBar.setTotal(total);
+    readBar.update(read);
+  }
+});
+if (progress) readBar.stop();
+for (const p of file.problems.slice(0, 20)) console.error(`line ${p.line}: ${p.message}`);
+const exportNote = `${file.lines} lines, ${file.events.size} distinct events, ${file.repeated} repeated, ${file.problems.length} invalid`;
+
+const redis = createRedis(config, { name: "reconcile" });
+try {
+  await waitForReady(redis);
+  const compare = async () => {
+    const marks = await readSeenMarks(redis, config.campaign);
+    return reconcile(file.events, marks, await readCounterTotals(redis, campaignKeys(config.campaign, config.shards)));
+  };
+  const before = await compare();
+  console.log(formatSummary(config.campaign, before, exportNote));
+  let exitCode = before.matches ? 0 : 2;
+  if (opts.rebuild) {
+    const replayBar = bar("rebuilding");
+    if (progress) replayBar.start(file.events.size, 0);
+    const result = await rebuildCounters(redis, config, [...file.events.values()], (n) => progress && replayBar.update(n));
+    if (progress) replayBar.stop();
+    console.log(
+      `\nRebuilt: ${result.counted} events counted, ${result.deletedKeys} old keys removed, epoch ${result.previousEpoch ?? "(none: state was lost)"} -> ${result.epoch}`,
+    );
+    const after = await compare();
+    console.log(formatSummary(config.campaign, after, "after the rebuild"));
+    exitCode = after.matches ? 0 : 2;
+  }
+  process.exitCode = exitCode;
+} finally {
+  await closeRedis(redis);
+}
