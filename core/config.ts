@@ -62,6 +62,23 @@ export const configSchema = z
     DATA_DIR: z.string().min(1).default(".data"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     MAX_CONNECTIONS: z.coerce.number().int().min(1).default(200000),
+    GOAL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[1-9]\d{0,19}$/, "must be a positive integer amount in minor units")
+        .optional(),
+    ),
+    MILESTONE_STEP: z
+      .string()
+      .regex(/^\d{1,20}$/, "must be an integer amount in minor units (0 turns milestones off)")
+      .default("10000000000"),
+    PREVIOUS_CAMPAIGN: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 chars of [A-Za-z0-9_-]")
+        .optional(),
+    ),
+    CAMPAIGN_START: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.STAGE === "prod" && cfg.INGEST_SECRET === undefined) {
@@ -93,6 +110,14 @@ export interface Config {
   readonly dataDir: string;
   readonly logLevel: Raw["LOG_LEVEL"];
   readonly maxConnections: number;
+  /** Dashboard goal in minor units. */
+  readonly goal: bigint | undefined;
+  /** A milestone every this many minor units; undefined when MILESTONE_STEP=0. */
+  readonly milestoneStep: bigint | undefined;
+  /** Campaign whose curve the dashboard overlays at the same elapsed time. */
+  readonly previousCampaign: string | undefined;
+  /** Start of the campaign (elapsed time on the dashboard); the first history point when unset. */
+  readonly campaignStart: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -137,6 +162,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: c.DATA_DIR,
     logLevel: c.LOG_LEVEL,
     maxConnections: c.MAX_CONNECTIONS,
+    goal: c.GOAL === undefined ? undefined : BigInt(c.GOAL),
+    milestoneStep: BigInt(c.MILESTONE_STEP) === 0n ? undefined : BigInt(c.MILESTONE_STEP),
+    previousCampaign: c.PREVIOUS_CAMPAIGN,
+    campaignStart: c.CAMPAIGN_START,
   });
 }
 

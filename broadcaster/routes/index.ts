@@ -3,10 +3,11 @@
 import type { RouteModule } from "../context.js";
 import * as cors from "./cors.js";
 import * as health from "./health.js";
+import * as history from "./history.js";
 import * as live from "./live.js";
 import * as metrics from "./metrics.js";
 import * as pages from "./pages.js";
 import * as stream from "./stream.js";
 import * as total from "./total.js";
 
-export const routes: readonly RouteModule[] = [health, metrics, cors, total, live, stream, pages];
+export const routes: readonly RouteModule[] = [health, metrics, cors, total, live, stream, history, pages];
