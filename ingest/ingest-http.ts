@@ -2,6 +2,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { type HttpRequest, handlePaymentsRequest } from "./payments-http.js";
 import { type IngestRuntime, ingestRuntime } from "./runtime.js";
+import { loadIngestSecretFromSsm } from "./ssm-secrets.js";
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 export type ApiGatewayResult = APIGatewayProxyStructuredResultV2 & APIGatewayProxyResult;
@@ -26,5 +27,8 @@ export function createHttpHandler(getRuntime: () => IngestRuntime) {
     return { ...response, isBase64Encoded: false };
   };
 }
+
+// Once per cold start, before the first event: the signature secret from SSM when deployed (no-op locally).
+await loadIngestSecretFromSsm();
 
 export const handler = createHttpHandler(ingestRuntime);
