@@ -27,7 +27,11 @@ async function postAtRate(ingestUrl: string, ratePerSec: number, durationMs: num
   for (let k = 0; nowMs() - started < durationMs; k++) {
     const wait = started + k * intervalMs - nowMs();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const res = await fetch(ingestUrl, { method: "POST", headers: { "content-type": "application/json" }, body: paymentsBody(batchSize, campaign) });
+    const res = await fetch(ingestUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: paymentsBody(batchSize, campaign),
+    });
     const answer = (await res.json()) as { accepted?: number };
     if (answer.accepted !== batchSize) throw new Error(`gateway accepted ${answer.accepted} of ${batchSize}`);
     cumulative += batchSize;
@@ -40,16 +44,31 @@ async function phase(broadcasterPort: number, ingestUrl: string, viewers: number
   const total = (await (await fetch(`http://127.0.0.1:${broadcasterPort}/v1/total`)).json()) as { count: number };
   const batches: ConfirmedBatch[] = [];
   const pool = new ViewerPool(batches, total.count);
-  await withProgress(`connecting ${viewers} viewers`, Math.max(1000, viewers * 2), pool.connect(`ws://127.0.0.1:${broadcasterPort}/v1/live`, viewers));
+  await withProgress(
+    `connecting ${viewers} viewers`,
+    Math.max(1000, viewers * 2),
+    pool.connect(`ws://127.0.0.1:${broadcasterPort}/v1/live`, viewers),
+  );
   const messagesBefore = pool.messages;
   const t0 = nowMs();
-  const achieved = await withProgress(`posting ${rate}/s to ${viewers} viewers`, durationMs, postAtRate(ingestUrl, rate, durationMs, batches));
+  const achieved = await withProgress(
+    `posting ${rate}/s to ${viewers} viewers`,
+    durationMs,
+    postAtRate(ingestUrl, rate, durationMs, batches),
+  );
   await new Promise((r) => setTimeout(r, drainMs));
   const seconds = (nowMs() - t0) / 1000;
   const s = pool.latency.summary();
   const missing = pool.missing();
   pool.close();
-  return { p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs, paymentsPerSec: achieved, messagesPerSec: Math.round((pool.messages - messagesBefore) / seconds), missed: missing };
+  return {
+    p50Ms: s.p50Ms,
+    p99Ms: s.p99Ms,
+    maxMs: s.maxMs,
+    paymentsPerSec: achieved,
+    messagesPerSec: Math.round((pool.messages - messagesBefore) / seconds),
+    missed: missing,
+  };
 }
 
 export async function runE2e(options: E2eOptions): Promise<BenchResult> {
@@ -70,8 +89,17 @@ export async function runE2e(options: E2eOptions): Promise<BenchResult> {
     const base = await phase(port, ingestUrl, 1, 7, durationMs);
     result.rows.push({ scenario, subject: "1 viewer, 7 payments/s", baseline: undefined, metrics: base });
     const loaded = await phase(port, ingestUrl, options.viewers, options.rate, durationMs);
-    result.rows.push({ scenario, subject: `${options.viewers} viewers, ${options.rate} payments/s`, baseline: "1 viewer, 7 payments/s", metrics: loaded });
-    result.targets.push({ target: "p99 ≤ 150 ms at 1,000 payments/s with 1,000 viewers", actual: `${loaded.p99Ms} ms at ${loaded.paymentsPerSec}/s with ${options.viewers} viewers`, met: loaded.p99Ms <= 150 && options.rate >= 1000 && options.viewers >= 1000 });
+    result.rows.push({
+      scenario,
+      subject: `${options.viewers} viewers, ${options.rate} payments/s`,
+      baseline: "1 viewer, 7 payments/s",
+      metrics: loaded,
+    });
+    result.targets.push({
+      target: "p99 ≤ 150 ms at 1,000 payments/s with 1,000 viewers",
+      actual: `${loaded.p99Ms} ms at ${loaded.paymentsPerSec}/s with ${options.viewers} viewers`,
+      met: loaded.p99Ms <= 150 && options.rate >= 1000 && options.viewers >= 1000,
+    });
   } finally {
     for (const c of children.reverse()) await c.stop().catch(() => undefined);
     await redis.stop();

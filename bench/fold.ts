@@ -24,7 +24,20 @@ async function populate(redis: RedisClient, shards: number): Promise<void> {
   const keys = campaignKeys(campaign, shards);
   await Promise.all(
     keys.shardCounters.map((key, i) =>
-      redis.hset(key, { net: 1000 * i, gross: 1000 * i, count: i, refunded: 0, refunds: 0, dups: 0, "ch:app:a": 500 * i, "ch:app:n": i, "ch:web:a": 500 * i, "ch:web:n": i, "cat:shoes:a": 1000 * i, "cat:shoes:n": i }),
+      redis.hset(key, {
+        net: 1000 * i,
+        gross: 1000 * i,
+        count: i,
+        refunded: 0,
+        refunds: 0,
+        dups: 0,
+        "ch:app:a": 500 * i,
+        "ch:app:n": i,
+        "ch:web:a": 500 * i,
+        "ch:web:n": i,
+        "cat:shoes:a": 1000 * i,
+        "cat:shoes:n": i,
+      }),
     ),
   );
 }
@@ -46,7 +59,11 @@ async function measure(label: string, durationMs: number, op: () => Promise<unkn
   return { p50Ms: s.p50Ms, p99Ms: s.p99Ms, maxMs: s.maxMs, folds: s.samples };
 }
 
-async function topologyRows(topology: string, target: Pick<Config, "redisUrl" | "redisClusterNodes">, options: FoldOptions): Promise<ResultRow[]> {
+async function topologyRows(
+  topology: string,
+  target: Pick<Config, "redisUrl" | "redisClusterNodes">,
+  options: FoldOptions,
+): Promise<ResultRow[]> {
   const redis = createRedis(target, { name: "bench-fold" });
   const rows: ResultRow[] = [];
   const perPhaseMs = (options.duration * 1000) / (options.shards.length + 1);
@@ -57,7 +74,12 @@ async function topologyRows(topology: string, target: Pick<Config, "redisUrl" | 
       const keys = campaignKeys(campaign, shards);
       const scenario = `${topology}, ${shards} shards`;
       // Same run, same connection: the floor any fold pays is one round trip.
-      rows.push({ scenario, subject: baselineSubject, baseline: undefined, metrics: await measure(`${scenario}: PING`, perPhaseMs / 2, () => redis.ping()) });
+      rows.push({
+        scenario,
+        subject: baselineSubject,
+        baseline: undefined,
+        metrics: await measure(`${scenario}: PING`, perPhaseMs / 2, () => redis.ping()),
+      });
       const fold = await measure(`${scenario}: fold`, perPhaseMs, async () => totalsFingerprint(await readCounterTotals(redis, keys)));
       rows.push({ scenario, subject: "fold read + sum", baseline: baselineSubject, metrics: fold });
     }
@@ -88,7 +110,12 @@ export async function runFold(options: FoldOptions): Promise<BenchResult> {
   }
   computeRatios(result);
   const at64 = result.rows.find((r) => r.scenario === "single node, 64 shards" && r.baseline !== undefined);
-  if (at64) result.targets.push({ target: "fold ≤ 1 ms at 64 shards (p50, single node)", actual: `${at64.metrics.p50Ms} ms`, met: (at64.metrics.p50Ms ?? Infinity) <= 1 });
+  if (at64)
+    result.targets.push({
+      target: "fold ≤ 1 ms at 64 shards (p50, single node)",
+      actual: `${at64.metrics.p50Ms} ms`,
+      met: (at64.metrics.p50Ms ?? Infinity) <= 1,
+    });
   result.notes.push(
     "A fold here is aggregator/counter-totals readCounterTotals (HGETALL of every shard + HGET rejected, auto-pipelined) plus totalsFingerprint, measured back to back on one connection; snapshot building and PUBLISH are not included.",
     "Each shard hash holds 12 fields (totals and 3 dimensions); more dimensions make HGETALL replies and the sum larger.",

@@ -34,7 +34,9 @@ const secret = "bench-secret-0123456789";
 /** Sequential INCRBY on one connection without pipelining: what a careless client reaches. */
 async function naivePhase(target: Pick<Config, "redisUrl" | "redisClusterNodes">, durationMs: number) {
   const nodes = target.redisClusterNodes;
-  const client = nodes ? new Cluster([...nodes], { enableAutoPipelining: false }) : new Redis(target.redisUrl ?? "", { enableAutoPipelining: false });
+  const client = nodes
+    ? new Cluster([...nodes], { enableAutoPipelining: false })
+    : new Redis(target.redisUrl ?? "", { enableAutoPipelining: false });
   try {
     return await timedLoop(`${naive}`, durationMs, 1, async () => {
       await client.incrby("bench-naive", 10000);
@@ -48,17 +50,24 @@ async function naivePhase(target: Pick<Config, "redisUrl" | "redisClusterNodes">
 async function writerPhase(redis: RedisClient, shards: number, options: IngestOptions, label: string) {
   const writer = new CounterWriter(redis, { shards, dedupeTtlSeconds });
   // Warm-up outside the clock: the first few thousand calls run unoptimised code and load the script.
-  for (let i = 0; i < warmupBatches; i++) await Promise.all(Array.from({ length: options.concurrency }, () => writer.write(paymentEvents(options.batch, campaign))));
+  for (let i = 0; i < warmupBatches; i++)
+    await Promise.all(Array.from({ length: options.concurrency }, () => writer.write(paymentEvents(options.batch, campaign))));
   return timedLoop(label, options.duration * 1000, options.concurrency, async () => {
     const outcomes = await writer.write(paymentEvents(options.batch, campaign));
     return outcomes.length;
   });
 }
 
-async function topologyRows(scenario: string, target: Pick<Config, "redisUrl" | "redisClusterNodes">, options: IngestOptions, ceiling: number | undefined): Promise<ResultRow[]> {
+async function topologyRows(
+  scenario: string,
+  target: Pick<Config, "redisUrl" | "redisClusterNodes">,
+  options: IngestOptions,
+  ceiling: number | undefined,
+): Promise<ResultRow[]> {
   const durationMs = options.duration * 1000;
   const rows: ResultRow[] = [{ scenario, subject: naive, baseline: undefined, metrics: await naivePhase(target, durationMs) }];
-  if (ceiling !== undefined) rows.push({ scenario, subject: "redis-benchmark EVALSHA (ceiling)", baseline: naive, metrics: { perSec: ceiling } });
+  if (ceiling !== undefined)
+    rows.push({ scenario, subject: "redis-benchmark EVALSHA (ceiling)", baseline: naive, metrics: { perSec: ceiling } });
   const redis = createRedis(target, { name: "bench-ingest" });
   try {
     await waitForReady(redis);
@@ -76,7 +85,12 @@ async function topologyRows(scenario: string, target: Pick<Config, "redisUrl" | 
 }
 
 async function gatewayRow(server: RedisServer, options: IngestOptions): Promise<ResultRow> {
-  const gateway = await startChild("gateway", { REDIS_URL: server.url, CAMPAIGN: campaign, SHARDS: String(options.shards), INGEST_SECRET: secret });
+  const gateway = await startChild("gateway", {
+    REDIS_URL: server.url,
+    CAMPAIGN: campaign,
+    SHARDS: String(options.shards),
+    INGEST_SECRET: secret,
+  });
   try {
     const load = await runLoad(`gateway POST ${options.batch}-event batches`, {
       url: `http://127.0.0.1:${gateway.info.port}/v1/payments`,
@@ -91,7 +105,12 @@ async function gatewayRow(server: RedisServer, options: IngestOptions): Promise<
       },
     });
     const { reqPerSec, ...rest } = load;
-    return { scenario: "single node", subject: `HTTP gateway, signed ${options.batch}-event POSTs`, baseline: naive, metrics: { perSec: reqPerSec * options.batch, reqPerSec, ...rest } };
+    return {
+      scenario: "single node",
+      subject: `HTTP gateway, signed ${options.batch}-event POSTs`,
+      baseline: naive,
+      metrics: { perSec: reqPerSec * options.batch, reqPerSec, ...rest },
+    };
   } finally {
     await gateway.stop();
   }
@@ -114,14 +133,20 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
     note("starting a 3-master redis cluster ...");
     const cluster = await RedisCluster.start();
     try {
-      result.rows.push(...(await topologyRows("3-master cluster", { redisUrl: undefined, redisClusterNodes: cluster.nodeList }, options, undefined)));
+      result.rows.push(
+        ...(await topologyRows("3-master cluster", { redisUrl: undefined, redisClusterNodes: cluster.nodeList }, options, undefined)),
+      );
     } finally {
       await cluster.stop();
     }
-    result.notes.push("Cluster: no redis-benchmark ceiling (a one-shard EVALSHA load hits one master); the naive baseline is a cluster client without pipelining.");
+    result.notes.push(
+      "Cluster: no redis-benchmark ceiling (a one-shard EVALSHA load hits one master); the naive baseline is a cluster client without pipelining.",
+    );
   }
   computeRatios(result);
-  const writer = result.rows.find((r) => r.scenario === "single node" && r.subject.startsWith("CounterWriter") && !r.subject.includes("hot"));
+  const writer = result.rows.find(
+    (r) => r.scenario === "single node" && r.subject.startsWith("CounterWriter") && !r.subject.includes("hot"),
+  );
   const eps = writer?.metrics.perSec ?? 0;
   const pct = writer?.metrics.pctOfCeiling;
   result.targets.push({ target: "≥ 100,000 events/s (single node, sharded)", actual: `${eps} events/s`, met: eps >= 100_000 });

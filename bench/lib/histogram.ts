@@ -10,7 +10,11 @@ export interface LatencySummary {
 }
 
 export class LatencyRecorder {
-  private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  private readonly histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 
   recordMs(ms: number): void {
     this.histogram.recordValue(Math.max(1, Math.round(ms * 1000)));

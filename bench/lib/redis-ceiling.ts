@@ -20,8 +20,29 @@ export async function evalshaCeiling(server: RedisServer, durationSeconds: numbe
   const tag = `sc:{${campaign}:0}`;
   const { stdout } = await exec(
     "redis-benchmark",
-    ["-p", String(server.port), "-c", "50", "-P", "16", "-r", "100000000", "-n", String(requests), "--csv",
-      "EVALSHA", sha, "2", `${tag}:seen:__rand_int__`, `${tag}:c`, "10000", "payment", "2592000", "", ""],
+    [
+      "-p",
+      String(server.port),
+      "-c",
+      "50",
+      "-P",
+      "16",
+      "-r",
+      "100000000",
+      "-n",
+      String(requests),
+      "--csv",
+      "EVALSHA",
+      sha,
+      "2",
+      `${tag}:seen:__rand_int__`,
+      `${tag}:c`,
+      "10000",
+      "payment",
+      "2592000",
+      "",
+      "",
+    ],
     { timeout: (durationSeconds + 60) * 1000 },
   );
   const row = stdout.trim().split("\n").at(-1) ?? "";
