@@ -1,13 +1,17 @@
 // End to end on a local 3-master Redis Cluster: HTTP ingest -> sharded counters on every master -> fold -> two broadcasters.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
+import { readCounterTotals } from "../aggregator/counter-totals.js";
 import { type Broadcaster, startBroadcaster } from "../broadcaster/server.js";
 import type { Config } from "../core/config.js";
 import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, isCluster, type RedisClient } from "../core/redis.js";
 import { type RunningGateway, startGateway } from "../ingest/gateway.js";
 import { createHttpHandler } from "../ingest/ingest-http.js";
+import type { PaymentEvent } from "../ingest/payment-event.js";
 import { createIngestRuntime, type IngestRuntime } from "../ingest/runtime.js";
+import { reconcile } from "../reconcile/compare.js";
+import { readSeenMarks } from "../reconcile/seen-marks.js";
 import { testConfig } from "./support/config.js";
 import { readTotals } from "./support/counters.js";
 import { LiveViewer } from "./support/live-viewer.js";
@@ -20,6 +24,8 @@ let runtime: IngestRuntime;
 let gateway: RunningGateway;
 let aggregator: Aggregator;
 const broadcasters: Broadcaster[] = [];
+/** What a payments export of this test would hold, for reconciliation. */
+const exported = new Map<string, PaymentEvent>();
 
 beforeAll(async () => {
   cluster = await RedisCluster.start();
@@ -62,14 +68,10 @@ it("counts posted payments exactly on a 3-master cluster and both broadcasters s
       if (!refund) payments++;
       const amount = 1_000_000_000 + n;
       expected += refund ? -BigInt(amount) : BigInt(amount);
-      return {
-        paymentId: `cl-${n}`,
-        amount,
-        currency: "KRW",
-        occurredAt: new Date().toISOString(),
-        type: refund ? "refund" : "payment",
-        channel: "web",
-      };
+      const type: PaymentEvent["type"] = refund ? "refund" : "payment";
+      const event = { paymentId: `cl-${n}`, amount, currency: "KRW", occurredAt: new Date().toISOString(), type, channel: "web" };
+      exported.set(event.paymentId, { ...event, campaign: config.campaign, category: undefined });
+      return event;
     });
     for (let attempt = 0; attempt < 2; attempt++) {
       const res = await fetch(`http://127.0.0.1:${gateway.port}/v1/payments`, {
@@ -99,3 +101,12 @@ it("counts posted payments exactly on a 3-master cluster and both broadcasters s
   const keys = campaignKeys(config.campaign, config.shards);
   expect(await redis.hget(keys.meta, "epoch")).toBe(viewers[0]?.latest()?.epoch);
 }, 40000);
+
+it("reconciles the cluster's counters with the export, scanning the dedupe marks on every master", async () => {
+  const marks = await readSeenMarks(redis, config.campaign);
+  expect(marks.size).toBe(600);
+  const result = reconcile(exported, marks, await readCounterTotals(redis, campaignKeys(config.campaign, config.shards)));
+  expect(result.missing).toEqual([]);
+  expect(result.extra).toEqual([]);
+  expect(result.matches).toBe(true);
+});
