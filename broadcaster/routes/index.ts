@@ -2,6 +2,7 @@
 // exporting register(app, ctx) and list it here. The server registers these in order, then the 404 fallback.
 import type { RouteModule } from "../context.js";
 import * as cors from "./cors.js";
+import * as dashboard from "./dashboard.js";
 import * as health from "./health.js";
 import * as history from "./history.js";
 import * as live from "./live.js";
@@ -10,4 +11,4 @@ import * as pages from "./pages.js";
 import * as stream from "./stream.js";
 import * as total from "./total.js";
 
-export const routes: readonly RouteModule[] = [health, metrics, cors, total, live, stream, history, pages];
+export const routes: readonly RouteModule[] = [health, metrics, cors, total, live, stream, history, pages, dashboard];

@@ -56,9 +56,9 @@ export function writeAsset(res: HttpResponse, asset: Asset, ifNoneMatch: string,
     res.writeStatus(notModified ? "304 Not Modified" : "200 OK");
     res.writeHeader("Content-Type", asset.contentType);
     res.writeHeader("ETag", asset.etag);
-    res.writeHeader("Cache-Control", "no-cache");
     res.writeHeader("X-Content-Type-Options", "nosniff");
-    for (const [name, value] of Object.entries(extraHeaders)) res.writeHeader(name, value);
+    const headers = { "Cache-Control": "no-cache", ...extraHeaders };
+    for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
     if (notModified) res.endWithoutBody();
     else res.end(asset.bytes);
   });

@@ -1,0 +1,52 @@
+// GET /dashboard: the marketer dashboard, behind DASHBOARD_TOKEN (?token= once, then an HttpOnly cookie). The viewer page stays public.
+
+import type { HttpRequest, TemplatedApp } from "uWebSockets.js";
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { BroadcasterContext } from "../context.js";
+import { writeError } from "../http.js";
+import { loadPublic, writeAsset } from "./pages-assets.js";
+
+const cookieName = "sc_dashboard";
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+/** The token from ?token=, Authorization: Bearer, or our cookie; compared in constant time. */
+export function presentedToken(req: HttpRequest): string | undefined {
+  const query = req.getQuery("token") as string | undefined;
+  if (query) return query;
+  const auth = req.getHeader("authorization");
+  if (auth.startsWith("Bearer ")) return auth.slice(7);
+  for (const part of req.getHeader("cookie").split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === cookieName) return decodeURIComponent(rest.join("="));
+  }
+  return undefined;
+}
+
+export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
+  const { config } = ctx;
+  const expected = config.dashboardToken === undefined ? undefined : digest(config.dashboardToken);
+  const settings = JSON.stringify({
+    campaign: config.campaign,
+    goal: config.goal?.toString() ?? null,
+    milestoneStep: config.milestoneStep?.toString() ?? null,
+    previousCampaign: config.previousCampaign ?? null,
+    campaignStart: config.campaignStart ?? null,
+    staleAfterMs: config.heartbeatMs * 3 + 2000,
+  }).replaceAll("<", "\\u003c");
+  const page = loadPublic("dashboard.html", (text) => text.replace("{{SETTINGS}}", settings));
+
+  app.get("/dashboard", (res, req) => {
+    if (expected === undefined) {
+      return writeError(res, 403, "DASHBOARD_DISABLED", "the dashboard is off: set DASHBOARD_TOKEN to turn it on");
+    }
+    const token = presentedToken(req);
+    if (token === undefined || !timingSafeEqual(digest(token), expected)) {
+      return writeError(res, 401, "UNAUTHORIZED", "the dashboard needs its token: /dashboard?token=<DASHBOARD_TOKEN>");
+    }
+    const cookie = `${cookieName}=${encodeURIComponent(token)}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=604800`;
+    writeAsset(res, page, req.getHeader("if-none-match"), { "Set-Cookie": cookie, "Cache-Control": "private, no-cache" });
+  });
+}
