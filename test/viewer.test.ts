@@ -122,6 +122,40 @@ describe("viewer page", () => {
     await page.close();
   });
 
+  it("polls GET /v1/total with an ETag when both WebSocket and SSE are blocked", async () => {
+    const page = await browser.newPage();
+    await page.routeWebSocket(/\/v1\/live/, (ws) => ws.close({ code: 1011, reason: "blocked by test proxy" }));
+    await page.route(/\/v1\/stream/, (route) => route.abort("connectionrefused"));
+    const conditional: string[] = [];
+    page.on("request", (req) => {
+      if (req.url().includes("/v1/total") && req.headers()["if-none-match"]) conditional.push(req.url());
+    });
+    await page.goto(`${base}/`);
+    await page.waitForSelector("#counter[data-status=live][data-transport=poll]", { timeout: 20000 });
+    const expected = (await currentTotal()) + 42_000n;
+    await post(42_000);
+    await waitForShownTotal(page, expected, 5000);
+    expect(conditional.length).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it("ignores a snapshot with a lower seq in the same epoch and never counts backwards", async () => {
+    const { page } = await openViewer();
+    const shown = await page.getAttribute("#counter", "data-total");
+    const result = await page.evaluate(() => {
+      const client = (
+        window as unknown as {
+          salesCounter: { last: { epoch: string; seq: number }; generation: number; receive(g: number, t: string): void };
+        }
+      ).salesCounter;
+      const { epoch, seq } = client.last;
+      client.receive(client.generation, JSON.stringify({ epoch, seq: seq - 1, total: "1", count: 1, currency: "KRW" }));
+      return document.getElementById("counter")?.dataset.total;
+    });
+    expect(result).toBe(shown);
+    await page.close();
+  });
+
   it("embeds the same counter on another page with one script tag", async () => {
     const page = await browser.newPage();
     const errors = collectErrors(page);
