@@ -2,6 +2,9 @@
 import type { RedisClient } from "../core/redis.js";
 import type { CounterTotals } from "./counter-totals.js";
 
+/** Meta field a rebuild sets to the epoch it created; the guard adopts only such an epoch. */
+export const rebuiltEpochField = "rebuiltEpoch";
+
 interface Baseline {
   readonly epoch: string;
   readonly count: bigint;
@@ -55,8 +58,9 @@ export class StateLossGuard {
    * Never creates an epoch itself: only a rebuild from the payments export may declare the counters whole again.
    */
   async rebuiltEpoch(current: string): Promise<string | undefined> {
-    const epoch = await this.redis.hget(this.metaKey, "epoch");
-    if (epoch === null || epoch === current) return undefined;
+    // Only an epoch written by a rebuild counts: a fresh aggregator's HSETNX over the emptied counters is not one.
+    const [epoch, rebuilt] = await this.redis.hmget(this.metaKey, "epoch", rebuiltEpochField);
+    if (epoch === null || epoch === undefined || epoch === current || epoch !== rebuilt) return undefined;
     this.lostReason = undefined;
     this.baseline = undefined;
     return epoch;

@@ -1,5 +1,6 @@
 // Rebuilds a campaign's counters from the payments export under a new epoch, so viewers and aggregators see a fresh history.
 import { newEpochId } from "../aggregator/epoch.js";
+import { rebuiltEpochField } from "../aggregator/state-loss.js";
 import type { Config } from "../core/config.js";
 import { campaignKeys } from "../core/keys.js";
 import type { RedisClient } from "../core/redis.js";
@@ -40,6 +41,6 @@ export async function rebuildCounters(
     onProgress(Math.min(i + chunkSize, events.length));
   }
   const epoch = newEpochId();
-  await redis.hset(keys.meta, "epoch", epoch);
+  await redis.hset(keys.meta, "epoch", epoch, rebuiltEpochField, epoch);
   return { epoch, previousEpoch, counted, deletedKeys };
 }

@@ -109,6 +109,10 @@ it("holds publishing after Redis loses its state and publishes the exact total u
   expect(aggregator.stats().publishes).toBe(publishesBefore);
   expect(received.length).toBe(countAfterRestart);
   expect(await redis.get(campaignKeys(config.campaign, config.shards).latest)).toBeNull();
+  // A freshly started aggregator would create an epoch over the emptied counters (HSETNX): not a rebuild, not adopted.
+  await redis.hsetnx(campaignKeys(config.campaign, config.shards).meta, "epoch", "fresh-aggregator-epoch");
+  await new Promise((r) => setTimeout(r, 500));
+  expect(aggregator.stats().publishes).toBe(publishesBefore);
 
   const check = await runReconcile();
   expect(check.code).toBe(2);
