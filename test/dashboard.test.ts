@@ -1,6 +1,7 @@
 // Dashboard in real Chromium: refused without its token; with it, the chart from history after a reload, goal, breakdown, milestone.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { campaignKeys } from "../core/keys.js";
 import { collectErrors, launchBrowser, screenshot } from "./support/browser.js";
 import { eventually, type Pipeline, startPipeline } from "./support/pipeline.js";
 
@@ -9,7 +10,13 @@ let p: Pipeline;
 let browser: Browser;
 
 beforeAll(async () => {
-  p = await startPipeline({ CAMPAIGN: "dash", DASHBOARD_TOKEN: token, GOAL: "50000000", MILESTONE_STEP: "10000000" });
+  p = await startPipeline({
+    CAMPAIGN: "dash",
+    DASHBOARD_TOKEN: token,
+    GOAL: "50000000",
+    MILESTONE_STEP: "10000000",
+    PREVIOUS_CAMPAIGN: "lastyear",
+  });
   browser = await launchBrowser();
 });
 afterAll(async () => {
@@ -44,6 +51,11 @@ describe("dashboard", () => {
       "the milestone",
     );
 
+    // Last year's curve, as its aggregator would have recorded it (per minute), to overlay at the same elapsed time.
+    const lastYear = campaignKeys("lastyear", 8).history;
+    const start = Math.floor(Date.now() / 60_000) * 60 - 600;
+    await p.server.cli("hset", lastYear, `m:${start}`, "1000000,1", `m:${start + 60}`, "9000000,5", `m:${start + 120}`, "20000000,9");
+
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors = collectErrors(page);
     await page.goto(`${p.base}/dashboard?token=${token}`);
@@ -55,6 +67,10 @@ describe("dashboard", () => {
       () => (window as unknown as { dashboardState: { historyLoaded: number } }).dashboardState.historyLoaded,
     );
     expect(fromHistory).toBeGreaterThan(0);
+    const previous = await page.evaluate(
+      () => (window as unknown as { dashboardState: { previous: unknown[] } }).dashboardState.previous.length,
+    );
+    expect(previous).toBe(3);
     expect(await page.locator("#chart-total canvas").count()).toBeGreaterThan(0);
     expect(await page.locator("#chart-rate canvas").count()).toBeGreaterThan(0);
 
