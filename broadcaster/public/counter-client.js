@@ -1,11 +1,11 @@
 // Live snapshot client for the viewer page and widget: WebSocket, then SSE, then ETag polling; backoff with jitter; drops stale seqs.
 ((global) => {
-  var transports = ["ws", "sse", "poll"];
-  var baseDelayMs = 500;
-  var maxDelayMs = 15000;
-  var pollIntervalMs = 1000;
+  const transports = ["ws", "sse", "poll"];
+  const baseDelayMs = 500;
+  const maxDelayMs = 15000;
+  const pollIntervalMs = 1000;
   /** A transport that never delivered a snapshot is given up after this many attempts in a row. */
-  var attemptsBeforeFallback = 2;
+  const attemptsBeforeFallback = 2;
 
   /**
    * options: baseUrl (http origin of the broadcaster), campaign, staleAfterMs, onSnapshot(snapshot, transport),
@@ -31,8 +31,8 @@
   }
 
   SalesCounterClient.prototype.url = function (path, scheme) {
-    var query = this.campaign ? `?campaign=${encodeURIComponent(this.campaign)}` : "";
-    var base = scheme === "ws" ? this.baseUrl.replace(/^http/, "ws") : this.baseUrl;
+    const query = this.campaign ? `?campaign=${encodeURIComponent(this.campaign)}` : "";
+    const base = scheme === "ws" ? this.baseUrl.replace(/^http/, "ws") : this.baseUrl;
     return base + path + query;
   };
 
@@ -72,8 +72,8 @@
 
   SalesCounterClient.prototype.connect = function () {
     if (this.stopped) return;
-    var generation = ++this.generation;
-    var kind = transports[this.index];
+    const generation = ++this.generation;
+    const kind = transports[this.index];
     this.armWatchdog(generation);
     if (kind === "ws") this.cleanup = this.openWebSocket(generation);
     else if (kind === "sse") this.cleanup = this.openEventSource(generation);
@@ -88,20 +88,20 @@
 
   SalesCounterClient.prototype.receive = function (generation, text) {
     if (!this.alive(generation)) return;
-    var snapshot;
+    let snapshot;
     try {
       snapshot = JSON.parse(text);
     } catch (_err) {
       return;
     }
     if (!snapshot || typeof snapshot.total !== "string" || typeof snapshot.seq !== "number") return;
-    var kind = transports[this.index];
+    const kind = transports[this.index];
     this.delivered[kind] = true;
     this.failedAttempts = 0;
     this.retry = 0;
     this.setStatus("live");
     // A lower (or repeated) seq in the same epoch is a late delivery: never show an older number.
-    var last = this.last;
+    const last = this.last;
     if (last && last.epoch === snapshot.epoch && snapshot.seq <= last.seq) return;
     this.last = snapshot;
     this.onSnapshot(snapshot, kind);
@@ -110,7 +110,7 @@
   /** The current transport failed or went quiet: fall back if it never worked, else retry it with backoff. */
   SalesCounterClient.prototype.lost = function (generation) {
     if (generation !== this.generation || this.stopped) return;
-    var kind = transports[this.index];
+    const kind = transports[this.index];
     this.teardown();
     this.setStatus("reconnecting");
     if (!this.delivered[kind] && ++this.failedAttempts >= attemptsBeforeFallback && this.index < transports.length - 1) {
@@ -121,8 +121,8 @@
       return;
     }
     // Exponential backoff with full jitter, so a restarted server is not hit by every viewer at once.
-    var ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** this.retry);
-    var delayMs = baseDelayMs / 2 + Math.random() * (ceiling - baseDelayMs / 2);
+    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** this.retry);
+    const delayMs = baseDelayMs / 2 + Math.random() * (ceiling - baseDelayMs / 2);
     this.retry = Math.min(this.retry + 1, 10);
     this.timer = setTimeout(() => {
       this.connect();
@@ -130,7 +130,7 @@
   };
 
   SalesCounterClient.prototype.openWebSocket = function (generation) {
-    var ws = new WebSocket(this.url("/v1/live", "ws"));
+    const ws = new WebSocket(this.url("/v1/live", "ws"));
     ws.onmessage = (event) => {
       this.receive(generation, event.data);
     };
@@ -147,7 +147,7 @@
   };
 
   SalesCounterClient.prototype.openEventSource = function (generation) {
-    var source = new EventSource(this.url("/v1/stream"));
+    const source = new EventSource(this.url("/v1/stream"));
     source.onmessage = (event) => {
       this.receive(generation, event.data);
     };
@@ -162,12 +162,12 @@
   };
 
   SalesCounterClient.prototype.startPolling = function (generation) {
-    var self = this;
-    var etag = null;
-    var timer = null;
-    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    const self = this;
+    let etag = null;
+    let timer = null;
+    const controller = typeof AbortController === "function" ? new AbortController() : null;
     function poll() {
-      var headers = etag ? { "If-None-Match": etag } : {};
+      const headers = etag ? { "If-None-Match": etag } : {};
       fetch(self.url("/v1/total"), { headers: headers, cache: "no-store", signal: controller ? controller.signal : undefined })
         .then((res) => {
           if (res.status === 304) return self.alive(generation) ? null : undefined;

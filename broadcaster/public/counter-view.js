@@ -1,7 +1,7 @@
 // Counter view: formats KRW with BigInt (money never becomes a float) and counts up smoothly between snapshots.
 ((global) => {
-  var animationMs = 400;
-  var steps = 1000n;
+  const animationMs = 400;
+  const steps = 1000n;
 
   function formatterFor(currency) {
     try {
@@ -24,7 +24,7 @@
   }
 
   SalesCounterView.prototype.setStatus = function (status, transport) {
-    var root = this.el.root;
+    const root = this.el.root;
     root.dataset.status = status;
     if (transport) root.dataset.transport = transport;
     root.classList.toggle("stale", status !== "live");
@@ -32,7 +32,7 @@
   };
 
   SalesCounterView.prototype.show = function (snapshot, transport) {
-    var total = BigInt(snapshot.total);
+    const total = BigInt(snapshot.total);
     if (snapshot.currency) this.formatter = formatterFor(snapshot.currency);
     this.el.root.dataset.total = snapshot.total;
     this.el.root.dataset.count = String(snapshot.count);
@@ -49,15 +49,15 @@
   };
 
   SalesCounterView.prototype.animate = function (fromTotal, fromCount, toTotal, toCount) {
-    var self = this;
-    var started = performance.now();
+    const self = this;
+    const started = performance.now();
     cancelAnimationFrame(this.frame);
     function step(now) {
-      var t = Math.min(1, (now - started) / animationMs);
-      var eased = 1 - (1 - t) ** 3;
-      var k = BigInt(Math.round(eased * 1000));
-      var total = fromTotal + ((toTotal - fromTotal) * k) / steps;
-      var count = Math.round(fromCount + (toCount - fromCount) * eased);
+      const t = Math.min(1, (now - started) / animationMs);
+      const eased = 1 - (1 - t) ** 3;
+      const k = BigInt(Math.round(eased * 1000));
+      const total = fromTotal + ((toTotal - fromTotal) * k) / steps;
+      const count = Math.round(fromCount + (toCount - fromCount) * eased);
       self.render(total, count);
       if (t < 1) self.frame = requestAnimationFrame(step);
     }

@@ -1,6 +1,6 @@
 // Dashboard charts (uPlot): the cumulative total with a previous campaign overlaid at the same elapsed time, and sales per minute.
 ((global) => {
-  var krwAxis = (_u, values) =>
+  const krwAxis = (_u, values) =>
     values.map((v) => {
       if (v >= 1e8) return `${(v / 1e8).toLocaleString("ko-KR", { maximumFractionDigits: 1 })}억`;
       if (v >= 1e4) return `${(v / 1e4).toLocaleString("ko-KR", { maximumFractionDigits: 1 })}만`;
@@ -13,10 +13,10 @@
 
   /** Last value at or before each x from points [[t, value]] sorted by t (null before the first). */
   function alignTo(xs, points, offset) {
-    var out = [];
-    var j = 0;
-    var last = null;
-    for (var i = 0; i < xs.length; i++) {
+    const out = [];
+    let j = 0;
+    let last = null;
+    for (let i = 0; i < xs.length; i++) {
       while (j < points.length && points[j][0] + offset <= xs[i]) last = points[j++][1];
       out.push(last);
     }
@@ -25,19 +25,19 @@
 
   /** Sales per minute from cumulative points: last total of each minute minus the last total of the minute before. */
   function perMinute(points) {
-    var xs = [];
-    var ys = [];
-    var previous = null;
-    var minute = null;
-    var lastInMinute = null;
+    const xs = [];
+    const ys = [];
+    let previous = null;
+    let minute = null;
+    let lastInMinute = null;
     function flush() {
       if (minute === null) return;
       xs.push(minute);
       ys.push(previous === null ? 0 : lastInMinute - previous);
       previous = lastInMinute;
     }
-    for (var i = 0; i < points.length; i++) {
-      var m = points[i][0] - (points[i][0] % 60);
+    for (let i = 0; i < points.length; i++) {
+      const m = points[i][0] - (points[i][0] % 60);
       if (m !== minute) {
         flush();
         minute = m;
@@ -84,8 +84,8 @@
 
   /** points: [[unixSecond, totalNumber]] of this campaign; previous: the same of the earlier one, offset to line up starts. */
   DashboardCharts.prototype.update = function (points, previous, previousOffset) {
-    var xs = points.map((p) => p[0]);
-    var ys = points.map((p) => p[1]);
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
     this.total.setData([xs, ys, alignTo(xs, previous || [], previousOffset || 0)]);
     this.rate.setData(perMinute(points));
   };

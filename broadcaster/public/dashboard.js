@@ -1,13 +1,13 @@
 // Dashboard: history on load, live snapshots after; KPIs, goal and pace, charts, top channels/categories, milestones.
 (() => {
-  var settings = window.DASHBOARD_SETTINGS;
-  var won = new Intl.NumberFormat("ko-KR", { style: "currency", currency: "KRW", maximumFractionDigits: 0 });
-  var num = new Intl.NumberFormat("ko-KR");
-  var q = (extra) => `?campaign=${encodeURIComponent(settings.campaign)}${extra || ""}`;
-  var $ = (id) => document.getElementById(id);
-  var state = { points: [], previous: [], previousOffset: 0, snapshot: null, milestones: [] };
+  const settings = JSON.parse(document.body.dataset.settings);
+  const won = new Intl.NumberFormat("ko-KR", { style: "currency", currency: "KRW", maximumFractionDigits: 0 });
+  const num = new Intl.NumberFormat("ko-KR");
+  const q = (extra) => `?campaign=${encodeURIComponent(settings.campaign)}${extra || ""}`;
+  const $ = (id) => document.getElementById(id);
+  const state = { points: [], previous: [], previousOffset: 0, snapshot: null, milestones: [] };
   window.dashboardState = state;
-  var charts = new DashboardCharts($("chart-total"), $("chart-rate"));
+  const charts = new DashboardCharts($("chart-total"), $("chart-rate"));
 
   function getJson(path) {
     return fetch(path, { cache: "no-store" }).then((res) => {
@@ -22,9 +22,9 @@
 
   /** The per-second series when the campaign fits in the last hour, else per-minute for the whole campaign. */
   function loadHistory() {
-    var hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
     return getJson(`/v1/history${q()}&step=60`).then((minutes) => {
-      var first = minutes.points[0];
+      const first = minutes.points[0];
       if (first && first[0] < hourAgo) return toPoints(minutes);
       return getJson(`/v1/history${q(`&step=1&from=${hourAgo}`)}`).then(toPoints);
     });
@@ -43,20 +43,20 @@
   }
 
   function redrawCharts() {
-    var prevStart = state.previous.length ? state.previous[0][0] : 0;
+    const prevStart = state.previous.length ? state.previous[0][0] : 0;
     state.previousOffset = startOf(state.points) - prevStart;
     charts.update(state.points, state.previous, state.previousOffset);
   }
 
   function renderBreakdown(tableId, dims) {
-    var rows = Object.keys(dims || {})
+    const rows = Object.keys(dims || {})
       .map((name) => [name, dims[name]])
       .sort((a, b) => (BigInt(b[1].total) > BigInt(a[1].total) ? 1 : -1))
       .slice(0, 10);
-    var body = $(tableId).tBodies[0];
+    const body = $(tableId).tBodies[0];
     body.replaceChildren();
     rows.forEach((row) => {
-      var tr = body.insertRow();
+      const tr = body.insertRow();
       tr.insertCell().textContent = row[0];
       tr.insertCell().textContent = `${num.format(row[1].count)}건`;
       tr.insertCell().textContent = won.format(BigInt(row[1].total));
@@ -65,27 +65,27 @@
 
   function renderGoal(s) {
     if (!settings.goal) return;
-    var goal = BigInt(settings.goal);
-    var total = BigInt(s.total);
-    var basisPoints = total >= goal ? 10000n : (total * 10000n) / goal;
+    const goal = BigInt(settings.goal);
+    const total = BigInt(s.total);
+    const basisPoints = total >= goal ? 10000n : (total * 10000n) / goal;
     $("goal").hidden = false;
     $("goal-percent").textContent = `${won.format(total)} / ${won.format(goal)} (${(Number(basisPoints) / 100).toFixed(1)}%)`;
     $("goal-bar").style.width = `${Number(basisPoints) / 100}%`;
-    var perMinute = BigInt(s.perMinute ? s.perMinute.total : "0");
-    var text;
+    const perMinute = BigInt(s.perMinute ? s.perMinute.total : "0");
+    let text;
     if (total >= goal) text = "목표 달성!";
     else if (perMinute <= 0n) text = "최근 1분간 판매가 없어 예상 시각을 계산할 수 없습니다";
     else {
-      var minutesLeft = Number(goal - total) / Number(perMinute);
-      var eta = new Date(Date.now() + minutesLeft * 60000);
-      var hhmm = eta.toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false });
+      const minutesLeft = Number(goal - total) / Number(perMinute);
+      const eta = new Date(Date.now() + minutesLeft * 60000);
+      const hhmm = eta.toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit", hour12: false });
       text = `이 속도면 ${hhmm}에 목표 달성 예상`;
     }
     $("goal-pace").textContent = text;
   }
 
   function renderSnapshot(s) {
-    var total = BigInt(s.total);
+    const total = BigInt(s.total);
     $("kpi-total").textContent = won.format(total);
     $("kpi-count").textContent = `${num.format(s.count)}건`;
     $("kpi-aov").textContent = s.count > 0 ? won.format(total / BigInt(s.count)) : "—";
@@ -98,11 +98,11 @@
   }
 
   function renderMilestones() {
-    var list = $("milestones");
+    const list = $("milestones");
     list.replaceChildren();
     state.milestones.forEach((m) => {
-      var li = document.createElement("li");
-      var at = new Date(m.at).toLocaleTimeString("ko-KR", { hour12: false });
+      const li = document.createElement("li");
+      const at = new Date(m.at).toLocaleTimeString("ko-KR", { hour12: false });
       li.textContent = `${won.format(BigInt(m.threshold))} 돌파 · ${at}`;
       li.dataset.threshold = m.threshold;
       list.appendChild(li);
@@ -119,8 +119,8 @@
   function onSnapshot(s) {
     state.snapshot = s;
     renderSnapshot(s);
-    var second = Math.floor(Date.parse(s.at) / 1000);
-    var last = state.points[state.points.length - 1];
+    const second = Math.floor(Date.parse(s.at) / 1000);
+    const last = state.points[state.points.length - 1];
     if (last && last[0] === second) last[1] = Number(s.total);
     else if (!last || last[0] < second) state.points.push([second, Number(s.total)]);
     redrawCharts();

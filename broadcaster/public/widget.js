@@ -1,9 +1,9 @@
 // Embeddable counter: <script src="https://<broadcaster>/widget.js" data-campaign="blackfriday" async></script>
 (() => {
-  var script = document.currentScript;
-  var origin = script?.src ? new URL(script.src).origin : location.origin;
-  var campaign = script?.dataset.campaign || "";
-  var host = document.createElement("div");
+  const script = document.currentScript;
+  const origin = script?.src ? new URL(script.src).origin : location.origin;
+  const campaign = script?.dataset.campaign || "";
+  const host = document.createElement("div");
   host.className = "sc-widget";
   host.dataset.status = "connecting";
   host.style.cssText = "font-family:system-ui,sans-serif;text-align:center;padding:.5rem;font-variant-numeric:tabular-nums";
@@ -12,7 +12,7 @@
     '<div style="opacity:.8"><span class="sc-widget-count">—</span>건 결제 · <span class="sc-widget-status">연결 중…</span></div>';
   if (script?.parentNode) script.parentNode.insertBefore(host, script.nextSibling);
   else document.body.appendChild(host);
-  var view = new SalesCounterView({
+  const view = new SalesCounterView({
     root: host,
     total: host.querySelector(".sc-widget-total"),
     count: host.querySelector(".sc-widget-count"),

@@ -35,7 +35,10 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     previousCampaign: config.previousCampaign ?? null,
     campaignStart: config.campaignStart ?? null,
     staleAfterMs: config.heartbeatMs * 3 + 2000,
-  }).replaceAll("<", "\\u003c");
+  })
+    .replaceAll("&", "&amp;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("<", "&lt;");
   const page = loadPublic("dashboard.html", (text) => text.replace("{{SETTINGS}}", settings));
 
   app.get("/dashboard", (res, req) => {
