@@ -2,11 +2,13 @@
 
 /**
  * When INGEST_SECRET_SSM_PARAMETER names a parameter and INGEST_SECRET is not already set, reads it once (with
- * decryption) into env.INGEST_SECRET, before the configuration is parsed. Does nothing outside Lambda-style setups.
+ * decryption) into env.INGEST_SECRET, before the configuration is parsed. Does nothing locally or under serverless-offline.
  */
 export async function loadIngestSecretFromSsm(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const name = env.INGEST_SECRET_SSM_PARAMETER;
   if (name === undefined || name === "" || (env.INGEST_SECRET ?? "") !== "") return;
+  // serverless-offline sets IS_OFFLINE: locally the secret, if any, comes from INGEST_SECRET itself.
+  if (env.IS_OFFLINE === "true") return;
   // Imported only here: the Lambda Node.js runtime ships the AWS SDK, and local runs never need it.
   const { GetParameterCommand, SSMClient } = await import("@aws-sdk/client-ssm");
   const client = new SSMClient({ maxAttempts: 3 });

@@ -67,6 +67,7 @@ describe("npm run package", () => {
       expect(JSON.stringify(fn.VpcConfig.SubnetIds)).toContain("PrivateSubnetIds");
       expect(JSON.stringify(fn.VpcConfig.SecurityGroupIds)).toContain("LambdaSecurityGroupIds");
       expect(fn.Environment.Variables.REDIS_CLUSTER_NODES).toEqual({ Ref: "RedisClusterNodes" });
+      expect(fn.Environment.Variables.REDIS_URL).toBe("");
       expect(fn.Environment.Variables.INGEST_SECRET_SSM_PARAMETER).toBe("/sales-counter/dev/ingest-secret");
     }
     expect(template.Parameters.RedisClusterNodes).toEqual({
