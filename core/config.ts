@@ -78,6 +78,7 @@ export const configSchema = z
         .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 chars of [A-Za-z0-9_-]")
         .optional(),
     ),
+    MILESTONE_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
     CAMPAIGN_START: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
   })
   .superRefine((cfg, ctx) => {
@@ -116,6 +117,8 @@ export interface Config {
   readonly milestoneStep: bigint | undefined;
   /** Campaign whose curve the dashboard overlays at the same elapsed time. */
   readonly previousCampaign: string | undefined;
+  /** Receives a POST with each milestone reached. */
+  readonly milestoneWebhookUrl: string | undefined;
   /** Start of the campaign (elapsed time on the dashboard); the first history point when unset. */
   readonly campaignStart: string | undefined;
 }
@@ -166,6 +169,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     milestoneStep: BigInt(c.MILESTONE_STEP) === 0n ? undefined : BigInt(c.MILESTONE_STEP),
     previousCampaign: c.PREVIOUS_CAMPAIGN,
     campaignStart: c.CAMPAIGN_START,
+    milestoneWebhookUrl: c.MILESTONE_WEBHOOK_URL,
   });
 }
 
