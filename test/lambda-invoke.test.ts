@@ -1,4 +1,5 @@
 // The real @aws-sdk/client-lambda against the local Invoke API: partial batch failures, redelivery, exact totals.
+import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import { type RunningLambdaApi, startLambdaApi } from "../ingest/lambda-api/server.js";
@@ -150,6 +151,25 @@ describe("Invoke API with @aws-sdk/client-lambda", () => {
       $metadata: { httpStatusCode: 404 },
     });
     await expect(invoke(lambda, "sales-counter-prod-ingestQueue", {})).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+
+  it("serves the $LATEST qualifier and rejects any other version", async () => {
+    const event = sqsEvent([{ messageId: "q1", body: pay(1) }]);
+    const latest = await lambda.send(
+      new InvokeCommand({ FunctionName: "ingestQueue", Qualifier: "$LATEST", Payload: Buffer.from(JSON.stringify(event)) }),
+    );
+    expect(latest.StatusCode).toBe(200);
+    await expect(
+      lambda.send(new InvokeCommand({ FunctionName: "ingestQueue", Qualifier: "7", Payload: Buffer.from("{}") })),
+    ).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+
+  it("rejects an Event payload over 1 MB with 413 and counts nothing", async () => {
+    const before = await net();
+    const big = sqsEvent([{ messageId: "big-async", body: { events: [pay(1, { note: "x".repeat(1024 * 1024) })] } }]);
+    await expect(invoke(lambda, "ingestQueue", big, "Event")).rejects.toMatchObject({ $metadata: { httpStatusCode: 413 } });
+    await api.drain();
+    expect(await net()).toBe(before);
   });
 
   it("rejects a payload over 6 MB with 413 and counts nothing", async () => {

@@ -57,7 +57,9 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
       fail(404, "UnknownOperationException", `no operation for ${method} ${url}`, true);
       return;
     }
-    const requested = decodeURIComponent(match[1]!);
+    // The SDK sends a Qualifier as a query parameter; only $LATEST exists locally.
+    const qualifier = req.getQuery("Qualifier");
+    const requested = decodeURIComponent(match[1]!) + (qualifier ? `:${qualifier}` : "");
     const limit = invocationType === "Event" ? maxAsyncPayloadBytes : maxSyncPayloadBytes;
     const reader = readBody(res, limit, contentLength);
     reader.body
@@ -82,7 +84,12 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
         const headers = { ...base, "x-amz-executed-version": "$LATEST" };
         if (invocationType === "DryRun") return writeResponse(res, 204, headers, "");
         if (invocationType === "Event") {
-          asyncInvoker.enqueue(fn.deployedName, requestId, fn.handler, event);
+          // An async attempt that times out counts as failed and is retried, as on Lambda.
+          const withTimeout = async (e: unknown) => {
+            const outcome = await invokeSync(fn.handler, e, timeoutMs);
+            if (!outcome.ok) throw outcome.error;
+          };
+          asyncInvoker.enqueue(fn.deployedName, requestId, withTimeout, event);
           return writeResponse(res, 202, headers, "");
         }
         const outcome = await invokeSync(fn.handler, event, timeoutMs);
