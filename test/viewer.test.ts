@@ -122,6 +122,29 @@ describe("viewer page", () => {
     await page.close();
   });
 
+  it("returns to WebSocket once it is no longer blocked", async () => {
+    const page = await browser.newPage();
+    let blocked = true;
+    await page.routeWebSocket(/\/v1\/live/, (ws) => {
+      if (blocked) ws.close({ code: 1011, reason: "blocked by test proxy" });
+      else ws.connectToServer();
+    });
+    await page.goto(`${base}/`);
+    await page.waitForSelector("#counter[data-status=live][data-transport=sse]", { timeout: 15000 });
+    blocked = false;
+    // The probe interval is a minute by default; shorten it instead of waiting.
+    await page.evaluate(() => {
+      const client = (window as unknown as { salesCounter: { upgradeAfterMs: number; scheduleUpgrade(): void } }).salesCounter;
+      client.upgradeAfterMs = 200;
+      client.scheduleUpgrade();
+    });
+    await page.waitForSelector("#counter[data-status=live][data-transport=ws]", { timeout: 10000 });
+    const expected = (await currentTotal()) + 11_000n;
+    await post(11_000);
+    await waitForShownTotal(page, expected, 3000);
+    await page.close();
+  });
+
   it("polls GET /v1/total with an ETag when both WebSocket and SSE are blocked", async () => {
     const page = await browser.newPage();
     await page.routeWebSocket(/\/v1\/live/, (ws) => ws.close({ code: 1011, reason: "blocked by test proxy" }));

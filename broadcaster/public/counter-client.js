@@ -17,6 +17,9 @@
     this.staleAfterMs = options.staleAfterMs || 5000;
     this.onSnapshot = options.onSnapshot || (() => {});
     this.onStatus = options.onStatus || (() => {});
+    /** On a fallback transport, WebSocket is tried again this often (the network that blocked it may be gone). */
+    this.upgradeAfterMs = options.upgradeAfterMs || 60000;
+    this.upgradeTimer = null;
     this.index = 0;
     this.failedAttempts = 0;
     this.retry = 0;
@@ -51,6 +54,7 @@
 
   SalesCounterClient.prototype.stop = function () {
     this.stopped = true;
+    clearTimeout(this.upgradeTimer);
     this.teardown();
   };
 
@@ -115,6 +119,7 @@
     this.setStatus("reconnecting");
     if (!this.delivered[kind] && ++this.failedAttempts >= attemptsBeforeFallback && this.index < transports.length - 1) {
       this.index++;
+      this.scheduleUpgrade();
       this.failedAttempts = 0;
       this.retry = 0;
       this.connect();
@@ -127,6 +132,32 @@
     this.timer = setTimeout(() => {
       this.connect();
     }, delayMs);
+  };
+
+  /** Probes WebSocket beside the fallback; the first snapshot it delivers switches the client back to it. */
+  SalesCounterClient.prototype.scheduleUpgrade = function () {
+    clearTimeout(this.upgradeTimer);
+    if (this.index === 0 || this.stopped) return;
+    this.upgradeTimer = setTimeout(() => {
+      const ws = new WebSocket(this.url("/v1/live", "ws"));
+      const done = () => {
+        ws.onmessage = ws.onclose = ws.onerror = null;
+        ws.close();
+      };
+      ws.onmessage = () => {
+        done();
+        if (this.stopped || this.index === 0) return;
+        this.teardown();
+        this.index = 0;
+        this.failedAttempts = 0;
+        this.retry = 0;
+        this.connect();
+      };
+      ws.onclose = ws.onerror = () => {
+        done();
+        this.scheduleUpgrade();
+      };
+    }, this.upgradeAfterMs);
   };
 
   SalesCounterClient.prototype.openWebSocket = function (generation) {
