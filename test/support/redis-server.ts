@@ -128,8 +128,8 @@ export class RedisCluster {
     return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",");
   }
 
-  static async start(masters = 3): Promise<RedisCluster> {
-    const nodes = await Promise.all(Array.from({ length: masters }, () => RedisServer.start({ cluster: true })));
+  static async start(masters = 3, options: { aof?: boolean } = {}): Promise<RedisCluster> {
+    const nodes = await Promise.all(Array.from({ length: masters }, () => RedisServer.start({ cluster: true, aof: options.aof ?? false })));
     const cluster = new RedisCluster(nodes);
     await exec("redis-cli", [
       "--cluster",
