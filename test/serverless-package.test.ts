@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis } from "../core/redis.js";
-import { sqsEvent } from "./fixtures/aws-events.js";
+import { kinesisEvent, sqsEvent } from "./fixtures/aws-events.js";
 import { payment, readTotals } from "./support/counters.js";
 import { RedisServer } from "./support/redis-server.js";
 
@@ -108,35 +108,58 @@ describe("npm run package", () => {
     expect(msk.FunctionName).toEqual({ "Fn::GetAtt": ["IngestStreamLambdaFunction", "Arn"] });
   });
 
-  describe("the bundled ingestQueue artifact", () => {
+  describe("the bundled artifacts", () => {
     let server: RedisServer;
     let dir: string;
+    // Each artifact runs in a fresh node process, as in a new Lambda container: only the unzipped files, no node_modules.
+    const runner =
+      "const { handler } = await import(process.env.HANDLER_FILE); const result = await handler(JSON.parse(process.env.EVENT));" +
+      "process.stdout.write(JSON.stringify(result)); process.exit(0);";
+    const load = async (name: string) => {
+      await exec("unzip", ["-qo", join(root, `.serverless/${name}.zip`), "-d", join(dir, name)]);
+      const file = join(dir, name, `ingest/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.mjs`);
+      return async (event: unknown) => {
+        const env = { PATH: process.env.PATH, REDIS_URL: server.url, CAMPAIGN: "bundle", SHARDS: "4", LOG_LEVEL: "silent" };
+        const { stdout } = await exec("node", ["--input-type=module", "-e", runner], {
+          cwd: dir,
+          env: { ...env, HANDLER_FILE: pathToFileURL(file).href, EVENT: JSON.stringify(event) },
+          timeout: 30_000,
+        });
+        return JSON.parse(stdout) as unknown;
+      };
+    };
     beforeAll(async () => {
       server = await RedisServer.start();
       dir = mkdtempSync(join(tmpdir(), "sls-artifact-"));
-      await exec("unzip", ["-q", join(root, ".serverless/ingestQueue.zip"), "-d", dir]);
     });
     afterAll(async () => {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it("runs on its own (Lua inlined, no node_modules) and counts an SQS batch", async () => {
-      Object.assign(process.env, { REDIS_URL: server.url, CAMPAIGN: "bundle", SHARDS: "4", LOG_LEVEL: "silent" });
-      const module = (await import(pathToFileURL(join(dir, "ingest/ingest-queue.mjs")).href)) as {
-        handler: (event: unknown) => Promise<unknown>;
-      };
+    it("run on their own (Lua inlined, no node_modules) and count SQS, Kinesis and HTTP API events", async () => {
+      const [queue, stream, http] = await Promise.all(["ingestQueue", "ingestStream", "ingestHttp"].map(load));
       const a = payment({ campaign: "bundle", amount: 700 });
-      const result = await module.handler(
-        sqsEvent([
-          { messageId: "1", body: a },
-          { messageId: "2", body: a },
-          { messageId: "3", body: "nope" },
-        ]),
-      );
-      expect(result).toEqual({ batchItemFailures: [] });
+      const b = payment({ campaign: "bundle", amount: 20 });
+      const c = payment({ campaign: "bundle", amount: 3 });
+      const sqs = sqsEvent([
+        { messageId: "1", body: a },
+        { messageId: "2", body: a },
+        { messageId: "3", body: "nope" },
+      ]);
+      expect(await queue!(sqs)).toEqual({ batchItemFailures: [] });
+      expect(await stream!(kinesisEvent([{ sequenceNumber: "1", body: b }]))).toEqual({ batchItemFailures: [] });
+      const httpEvent = {
+        version: "2.0",
+        rawPath: "/v1/payments",
+        headers: {},
+        requestContext: { http: { method: "POST", path: "/v1/payments" } },
+        body: JSON.stringify(c),
+        isBase64Encoded: false,
+      };
+      expect(await http!(httpEvent)).toMatchObject({ statusCode: 200 });
       const redis = createRedis({ redisUrl: server.url, redisClusterNodes: undefined }, { name: "check" });
-      expect((await readTotals(redis, "bundle", 4)).net).toBe(700n);
+      expect((await readTotals(redis, "bundle", 4)).net).toBe(723n);
       expect(await redis.llen("sc:{bundle}:dead-letters")).toBe(1);
       await closeRedis(redis);
     });
