@@ -22,7 +22,7 @@ async function poll<T>(fn: () => Promise<T | undefined>, timeoutMs: number): Pro
 describe("npm start", () => {
   it("runs the whole pipeline with demo traffic, counts a posted payment, and stops cleanly on SIGTERM", async () => {
     const [ingestPort, lambdaPort, broadcasterPort] = [await freePort(), await freePort(), await freePort()];
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       INGEST_PORT: String(ingestPort),
       LAMBDA_PORT: String(lambdaPort),
