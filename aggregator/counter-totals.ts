@@ -1,0 +1,113 @@
+// Sums the shard counter hashes into campaign totals, exactly, with BigInt (sums pass 2^53 in a big sale).
+import type { CampaignKeys } from "../core/keys.js";
+import type { RedisClient } from "../core/redis.js";
+import { CorruptCounterError, FoldReadError } from "./errors.js";
+
+export interface DimensionSum {
+  /** Net amount in minor units. */
+  amount: bigint;
+  /** Payments counted (refunds excluded). */
+  count: bigint;
+}
+
+export interface CounterTotals {
+  net: bigint;
+  gross: bigint;
+  count: bigint;
+  refunded: bigint;
+  refunds: bigint;
+  dups: bigint;
+  rejected: bigint;
+  readonly channels: Map<string, DimensionSum>;
+  readonly categories: Map<string, DimensionSum>;
+}
+
+type ScalarField = "net" | "gross" | "count" | "refunded" | "refunds" | "dups";
+const scalarFields = new Set<string>(["net", "gross", "count", "refunded", "refunds", "dups"]);
+
+export function emptyTotals(): CounterTotals {
+  return { net: 0n, gross: 0n, count: 0n, refunded: 0n, refunds: 0n, dups: 0n, rejected: 0n, channels: new Map(), categories: new Map() };
+}
+
+function toBigInt(key: string, field: string, value: string): bigint {
+  // BigInt("") is 0n and BigInt("1.5") throws: accept only what HINCRBY can have written.
+  if (!/^-?\d+$/.test(value)) throw new CorruptCounterError(key, field, value);
+  return BigInt(value);
+}
+
+function addDimension(map: Map<string, DimensionSum>, name: string, kind: string, value: bigint): void {
+  let sum = map.get(name);
+  if (sum === undefined) {
+    sum = { amount: 0n, count: 0n };
+    map.set(name, sum);
+  }
+  if (kind === "a") sum.amount += value;
+  else sum.count += value;
+}
+
+/** Adds one shard hash (from HGETALL) into the totals. Unknown fields are ignored, so newer scripts can add some. */
+export function addShard(totals: CounterTotals, key: string, hash: Readonly<Record<string, string>>): void {
+  for (const [field, raw] of Object.entries(hash)) {
+    if (scalarFields.has(field)) {
+      totals[field as ScalarField] += toBigInt(key, field, raw);
+      continue;
+    }
+    // ch:<name>:a / ch:<name>:n; the name itself may contain colons, so cut only at the ends.
+    const kind = field.slice(-1);
+    if (field.at(-2) !== ":" || (kind !== "a" && kind !== "n")) continue;
+    if (field.startsWith("ch:")) addDimension(totals.channels, field.slice(3, -2), kind, toBigInt(key, field, raw));
+    else if (field.startsWith("cat:")) addDimension(totals.categories, field.slice(4, -2), kind, toBigInt(key, field, raw));
+  }
+}
+
+/** Sums shard hashes (in shard order, as read) plus the rejected-events stat. */
+export function sumShards(
+  keys: readonly string[],
+  hashes: ReadonlyArray<Readonly<Record<string, string>>>,
+  rejected: string | null,
+): CounterTotals {
+  const totals = emptyTotals();
+  for (const [i, hash] of hashes.entries()) addShard(totals, keys[i] ?? `shard ${i}`, hash);
+  if (rejected !== null) totals.rejected = toBigInt("stats", "rejected", rejected);
+  return totals;
+}
+
+/**
+ * Reads every shard hash and the rejected stat in one round trip: the commands are issued together and
+ * auto-pipelining sends them as one write per node, which also works on Redis Cluster (no cross-slot command).
+ */
+export async function readCounterTotals(redis: RedisClient, keys: CampaignKeys): Promise<CounterTotals> {
+  let hashes: Record<string, string>[];
+  let rejected: string | null;
+  try {
+    [hashes, rejected] = await Promise.all([
+      Promise.all(keys.shardCounters.map((key) => redis.hgetall(key))),
+      redis.hget(keys.stats, "rejected"),
+    ]);
+  } catch (err) {
+    throw new FoldReadError(err);
+  }
+  return sumShards(keys.shardCounters, hashes, rejected);
+}
+
+function dimensionsFingerprint(map: ReadonlyMap<string, DimensionSum>): string {
+  return [...map.entries()]
+    .map(([name, sum]) => `${name}=${sum.amount}/${sum.count}`)
+    .sort()
+    .join(",");
+}
+
+/** A string that changes whenever any counter changes: decides whether a fold has something new to publish. */
+export function totalsFingerprint(t: CounterTotals): string {
+  return [
+    t.net,
+    t.gross,
+    t.count,
+    t.refunded,
+    t.refunds,
+    t.dups,
+    t.rejected,
+    dimensionsFingerprint(t.channels),
+    dimensionsFingerprint(t.categories),
+  ].join("|");
+}

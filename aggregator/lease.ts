@@ -1,0 +1,43 @@
+// Leader lease: one aggregator per campaign folds and publishes; the others stand by and take over when it lapses.
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { RedisClient } from "../core/redis.js";
+
+export class LeaderLease {
+  /** Unique per process start, so a restarted aggregator never mistakes an old lease for its own. */
+  readonly token = `${hostname()}:${process.pid}:${randomUUID()}`;
+  private heldUntilMs = 0;
+
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly leaderKey: string,
+    readonly leaseMs: number,
+  ) {}
+
+  /**
+   * True while the last successful acquire is younger than the lease. Measured from before the call, so the
+   * local view expires no later than Redis's; the publish script checks the lease again anyway.
+   */
+  get held(): boolean {
+    return Date.now() < this.heldUntilMs;
+  }
+
+  /** Acquires or renews the lease; resolves whether this aggregator holds it now. */
+  async tryAcquire(): Promise<boolean> {
+    const sentAtMs = Date.now();
+    const result = await this.redis.scAcquireLeaseV1(this.leaderKey, this.token, this.leaseMs);
+    this.heldUntilMs = result === 1 ? sentAtMs + this.leaseMs : 0;
+    return result === 1;
+  }
+
+  /** Forget the lease locally (the publish script said another owner holds it). */
+  lose(): void {
+    this.heldUntilMs = 0;
+  }
+
+  /** Releases the lease in Redis if this aggregator holds it, so a standby takes over at its next tick. */
+  async release(): Promise<boolean> {
+    this.heldUntilMs = 0;
+    return (await this.redis.scReleaseLeaseV1(this.leaderKey, this.token)) === 1;
+  }
+}

@@ -1,0 +1,47 @@
+// Builds the snapshot body (everything but seq, which the publish script assigns) from folded totals.
+import type { DimensionTotals, SnapshotBody } from "../core/snapshot.js";
+import type { CounterTotals, DimensionSum } from "./counter-totals.js";
+import type { Pace } from "./pace.js";
+
+/** Dashboards show the top dimensions; the full set can grow with every new channel name. */
+export const topDimensionCount = 20;
+
+export interface SnapshotContext {
+  readonly campaign: string;
+  readonly epoch: string;
+  readonly currency: string;
+  readonly atMs: number;
+  readonly foldMs: number;
+  readonly perMinute: Pace;
+}
+
+function byAmountDesc([nameA, a]: [string, DimensionSum], [nameB, b]: [string, DimensionSum]): number {
+  if (a.amount !== b.amount) return a.amount > b.amount ? -1 : 1;
+  return nameA < nameB ? -1 : nameA > nameB ? 1 : 0;
+}
+
+/** The `limit` largest dimensions by net amount (ties by name, so the order is stable between folds). */
+export function topDimensions(map: ReadonlyMap<string, DimensionSum>, limit = topDimensionCount): Record<string, DimensionTotals> {
+  const top = [...map.entries()].sort(byAmountDesc).slice(0, limit);
+  // fromEntries defines own properties, so a channel named "__proto__" cannot touch the prototype.
+  return Object.fromEntries(top.map(([name, sum]) => [name, { total: sum.amount.toString(), count: Number(sum.count) }]));
+}
+
+export function buildSnapshotBody(totals: CounterTotals, ctx: SnapshotContext): SnapshotBody {
+  return {
+    campaign: ctx.campaign,
+    epoch: ctx.epoch,
+    at: new Date(ctx.atMs).toISOString(),
+    currency: ctx.currency,
+    total: totals.net.toString(),
+    count: Number(totals.count),
+    refunded: totals.refunded.toString(),
+    refunds: Number(totals.refunds),
+    perMinute: ctx.perMinute,
+    channels: topDimensions(totals.channels),
+    categories: topDimensions(totals.categories),
+    duplicates: Number(totals.dups),
+    rejected: Number(totals.rejected),
+    foldMs: Math.round(ctx.foldMs * 100) / 100,
+  };
+}

@@ -1,0 +1,72 @@
+// Prometheus metrics of one broadcaster: connections, fan-out, snapshot freshness, and pipeline counts from the latest snapshot.
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type { SnapshotEntry } from "./snapshot-store.js";
+
+export interface BroadcasterMetrics {
+  readonly registry: Registry;
+  readonly messagesSent: Counter;
+  readonly snapshotsReceived: Counter;
+}
+
+export interface MetricSources {
+  connections(): number;
+  /** Latest snapshot of the configured campaign. */
+  latest(): SnapshotEntry | undefined;
+}
+
+export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry, prefix: "sales_broadcaster_" });
+
+  new Gauge({
+    name: "sales_broadcaster_connections",
+    help: "Open live viewer connections",
+    registers,
+    collect() {
+      this.set(sources.connections());
+    },
+  });
+  new Gauge({
+    name: "sales_snapshot_age_seconds",
+    help: "Age of the latest snapshot: now minus the time of the fold that built it",
+    registers,
+    collect() {
+      const entry = sources.latest();
+      if (entry) this.set(Math.max(0, Date.now() - Date.parse(entry.snapshot.at)) / 1000);
+    },
+  });
+  new Gauge({
+    name: "sales_fold_last_duration_seconds",
+    help: "Fold duration reported by the latest snapshot",
+    registers,
+    collect() {
+      const entry = sources.latest();
+      if (entry && typeof entry.snapshot.foldMs === "number") this.set(entry.snapshot.foldMs / 1000);
+    },
+  });
+  // Counts since the campaign began, read from the latest snapshot (so every broadcaster reports the same values).
+  new Gauge({
+    name: "sales_ingest_events_total",
+    help: "Payment events by outcome, from the latest snapshot: counted (payments and refunds), duplicate, rejected",
+    labelNames: ["outcome"] as const,
+    registers,
+    collect() {
+      const snapshot = sources.latest()?.snapshot;
+      if (!snapshot) return;
+      this.set({ outcome: "counted" }, snapshot.count + (snapshot.refunds ?? 0));
+      this.set({ outcome: "duplicate" }, snapshot.duplicates ?? 0);
+      this.set({ outcome: "rejected" }, snapshot.rejected ?? 0);
+    },
+  });
+
+  return {
+    registry,
+    messagesSent: new Counter({ name: "sales_broadcaster_messages_sent_total", help: "Snapshot messages sent to live viewers", registers }),
+    snapshotsReceived: new Counter({
+      name: "sales_broadcaster_snapshots_received_total",
+      help: "New snapshots received from Redis (superseding the previous one)",
+      registers,
+    }),
+  };
+}

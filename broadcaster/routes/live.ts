@@ -1,0 +1,132 @@
+// WS /v1/live[?campaign=]: first the current snapshot, then every new one, fanned out through a uWS topic per campaign.
+
+import type { HttpResponse, TemplatedApp, WebSocket } from "uWebSockets.js";
+import { uws } from "../../core/uws-http.js";
+import type { BroadcasterContext } from "../context.js";
+import { campaignParam, replyLater, writeError } from "../http.js";
+import type { SnapshotEntry } from "../snapshot-store.js";
+
+/** Viewers only listen; a few bytes of pings or app-level keepalives are all they may send. */
+export const maxPayloadBytes = 1024;
+export const maxMessagesPerSecond = 10;
+/** Past this a socket is skipped by topic publishes; it catches up with the latest snapshot on drain. */
+export const maxBackpressureBytes = 64 * 1024;
+/** Seconds without traffic before uWS closes a socket; it pings before that, and any client answers pongs. */
+export const idleTimeoutSeconds = 32;
+
+interface Viewer {
+  readonly campaign: string;
+  readonly topic: string;
+  /** ETag of the last snapshot sent to this socket directly (open, drain); topic publishes are not tracked per socket. */
+  lastSentEtag: string | undefined;
+  windowStartMs: number;
+  messagesInWindow: number;
+  closed: boolean;
+}
+
+export function topicOf(campaign: string): string {
+  return `snapshots/${campaign}`;
+}
+
+export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
+  const sockets = new Set<WebSocket<Viewer>>();
+  const { config, metrics, connections, store } = ctx;
+
+  const send = (ws: WebSocket<Viewer>, entry: SnapshotEntry) => {
+    ws.send(entry.bytes, false);
+    ws.getUserData().lastSentEtag = entry.etag;
+    metrics.messagesSent.inc();
+  };
+
+  // One publish per snapshot: uWS copies the same bytes to every subscriber in C++ and skips the backpressured ones.
+  store.onSnapshot((entry) => {
+    const topic = topicOf(entry.snapshot.campaign);
+    const viewers = app.numSubscribers(topic);
+    if (viewers === 0) return;
+    app.publish(topic, entry.bytes, false);
+    metrics.messagesSent.inc(viewers);
+  });
+
+  ctx.onClose(() => {
+    for (const ws of [...sockets]) ws.end(1001, "server shutting down");
+  });
+
+  const refuseFull = (res: HttpResponse) =>
+    writeError(
+      res,
+      503,
+      "TOO_MANY_CONNECTIONS",
+      `this server holds its limit of ${connections.max} live connections; retry later or poll GET /v1/total`,
+      { "Retry-After": "5" },
+    );
+
+  app.ws<Viewer>("/v1/live", {
+    compression: uws.DISABLED,
+    maxPayloadLength: maxPayloadBytes,
+    maxBackpressure: maxBackpressureBytes,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: idleTimeoutSeconds,
+    sendPingsAutomatically: true,
+
+    upgrade: (res, req, context) => {
+      // Read everything from req now: it is not valid after this callback returns.
+      const secKey = req.getHeader("sec-websocket-key");
+      const protocol = req.getHeader("sec-websocket-protocol");
+      const extensions = req.getHeader("sec-websocket-extensions");
+      const param = campaignParam(req, config.campaign);
+      if (!param.ok) return writeError(res, 400, "INVALID_CAMPAIGN", param.message);
+      if (!connections.hasRoom()) return refuseFull(res);
+      const { campaign } = param;
+      const viewer: Viewer = {
+        campaign,
+        topic: topicOf(campaign),
+        lastSentEtag: undefined,
+        windowStartMs: 0,
+        messagesInWindow: 0,
+        closed: false,
+      };
+      const upgrade = () => res.upgrade(viewer, secKey, protocol, extensions, context);
+      if (campaign === config.campaign || store.get(campaign)) return upgrade();
+
+      replyLater(res, ctx.feed.lookup(campaign), (found) => {
+        if (found === "unknown") writeError(res, 404, "UNKNOWN_CAMPAIGN", `no campaign named ${campaign}`);
+        else if (!connections.hasRoom()) refuseFull(res);
+        else upgrade();
+      });
+    },
+
+    open: (ws) => {
+      sockets.add(ws);
+      connections.opened();
+      const viewer = ws.getUserData();
+      ws.subscribe(viewer.topic);
+      const entry = store.get(viewer.campaign);
+      if (entry) send(ws, entry);
+    },
+
+    message: (ws) => {
+      const viewer = ws.getUserData();
+      if (viewer.closed) return;
+      const nowMs = Date.now();
+      if (nowMs - viewer.windowStartMs >= 1000) {
+        viewer.windowStartMs = nowMs;
+        viewer.messagesInWindow = 0;
+      }
+      if (++viewer.messagesInWindow > maxMessagesPerSecond) ws.end(1008, "too many messages: viewers need not send anything");
+    },
+
+    drain: (ws) => {
+      // Only once fully caught up, so we never queue behind a backlog: then send the latest if this socket may have missed it.
+      if (ws.getBufferedAmount() > 0) return;
+      const viewer = ws.getUserData();
+      const entry = store.get(viewer.campaign);
+      if (entry && entry.etag !== viewer.lastSentEtag) send(ws, entry);
+    },
+
+    close: (ws) => {
+      ws.getUserData().closed = true;
+      sockets.delete(ws);
+      connections.closed();
+    },
+  });
+}

@@ -1,0 +1,92 @@
+// Broadcaster entry for code: startBroadcaster() runs the uWS server with its routes and the Redis snapshot feed.
+
+import type { TemplatedApp, us_listen_socket } from "uWebSockets.js";
+import type { Config } from "../core/config.js";
+import { createLogger, type Logger } from "../core/logger.js";
+import { uwsTransport as transport, uws } from "../core/uws-http.js";
+import { ConnectionBudget } from "./connection-budget.js";
+import type { BroadcasterContext, Transport } from "./context.js";
+import { ListenError } from "./errors.js";
+import { createBroadcasterMetrics } from "./metrics.js";
+import { routes } from "./routes/index.js";
+import { registerNotFound } from "./routes/not-found.js";
+import { SnapshotFeed } from "./snapshot-feed.js";
+import { SnapshotStore } from "./snapshot-store.js";
+
+export interface BroadcasterOptions {
+  readonly config: Config;
+  readonly logger?: Logger;
+}
+
+export interface Broadcaster {
+  /** The port listened on (the one picked by the OS when config.broadcasterPort is 0). */
+  readonly port: number;
+  readonly transport: Transport;
+  /** Stops listening, closes every viewer socket, quits Redis. */
+  close(): Promise<void>;
+}
+
+function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (token) => (token ? resolve(token) : reject(new ListenError(host, port))));
+  });
+}
+
+export async function startBroadcaster(options: BroadcasterOptions): Promise<Broadcaster> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger("broadcaster", config.logLevel);
+  if (transport === "native") logger.info({ transport }, "uWebSockets.js native binary loaded");
+  else logger.warn({ transport }, "uWebSockets.js native binary did not load: running on its slower JS fallback");
+
+  const store = new SnapshotStore();
+  const connections = new ConnectionBudget(config.maxConnections);
+  const metrics = createBroadcasterMetrics({ connections: () => connections.open, latest: () => store.get(config.campaign) });
+  store.onSnapshot(() => metrics.snapshotsReceived.inc());
+  const feed = new SnapshotFeed(config, store, logger);
+  const cleanups: Array<() => void> = [];
+  const ctx: BroadcasterContext = {
+    config,
+    logger,
+    transport,
+    startedAtMs: Date.now(),
+    store,
+    feed,
+    metrics,
+    connections,
+    onClose: (cleanup) => cleanups.push(cleanup),
+  };
+
+  const app = uws.App();
+  for (const route of routes) route.register(app, ctx);
+  registerNotFound(app);
+
+  await feed.start();
+  let listenSocket: us_listen_socket;
+  try {
+    listenSocket = await listen(app, config.host, config.broadcasterPort);
+  } catch (err) {
+    logger.fatal({ err, host: config.host, port: config.broadcasterPort }, "broadcaster cannot listen");
+    await feed.close();
+    throw err;
+  }
+  const port = uws.us_socket_local_port(listenSocket);
+  logger.info({ host: config.host, port, transport, campaign: config.campaign }, "broadcaster listening");
+
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    uws.us_listen_socket_close(listenSocket);
+    for (const cleanup of cleanups) cleanup();
+    // Also drops idle keep-alive HTTP sockets, which would keep the event loop alive. Missing from the typings.
+    (app as TemplatedApp & { close?: () => void }).close?.();
+    await feed.close();
+    logger.info("broadcaster closed");
+  };
+  return {
+    port,
+    transport,
+    close: () => {
+      closing ??= close();
+      return closing;
+    },
+  };
+}

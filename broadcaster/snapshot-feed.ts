@@ -1,0 +1,153 @@
+// Feeds the snapshot store from Redis: PSUBSCRIBE to every campaign's channel, GET latest at start, after each reconnect and on demand.
+import type { Config } from "../core/config.js";
+import { allSnapshotChannels, campaignKeys, campaignOfChannel } from "../core/keys.js";
+import type { Logger } from "../core/logger.js";
+import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../core/redis.js";
+import type { SnapshotStore } from "./snapshot-store.js";
+
+/** found: a snapshot is in the store now; empty: the campaign exists but has published nothing; unknown: no such campaign. */
+export type CampaignLookup = "found" | "empty" | "unknown";
+
+export interface FeedReadiness {
+  readonly redisStatus: string;
+  readonly subscriberStatus: string;
+  /** The command connection can run GETs. */
+  readonly redisReady: boolean;
+  /** The PSUBSCRIBE is active on a live connection. */
+  readonly subscribed: boolean;
+}
+
+/** A burst of requests for one unknown campaign costs one Redis round trip, not one each. */
+const lookupMemoMs = 1000;
+const maxMemoizedLookups = 1000;
+const lookupTimeoutMs = 2000;
+
+export class SnapshotFeed {
+  private readonly redis: RedisClient;
+  private readonly sub: RedisClient;
+  private subscribed = false;
+  private redisDownLogged = false;
+  private readonly lookups = new Map<string, Promise<CampaignLookup>>();
+  private resolveFirstSubscription: () => void = () => undefined;
+  private readonly firstSubscription = new Promise<void>((resolve) => {
+    this.resolveFirstSubscription = resolve;
+  });
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: SnapshotStore,
+    private readonly logger: Logger,
+  ) {
+    this.redis = createRedis(config, { name: "broadcaster" });
+    this.sub = createSubscriber(config, "broadcaster-sub");
+  }
+
+  /** Subscribes and loads the latest snapshot; waits at most `timeoutMs` for Redis, then keeps trying in the background. */
+  async start(timeoutMs = 5000): Promise<void> {
+    this.sub.on("pmessage", (_pattern: string, channel: string, message: string) => this.onMessage(channel, message));
+    // ioredis resubscribes by itself after a reconnect; we subscribe again too (harmless, Redis keeps one pattern)
+    // so we know when the subscription is live, and reload latest to cover what was published while we were away.
+    this.sub.on("ready", () => void this.subscribe());
+    for (const event of ["close", "end", "reconnecting"]) this.sub.on(event, () => this.onSubscriptionLost());
+    for (const client of [this.redis, this.sub]) client.on("error", (err: Error) => this.onRedisError(err));
+    this.redis.on("ready", () => {
+      this.redisDownLogged = false;
+    });
+    if (this.sub.status === "ready") void this.subscribe();
+    const timer = new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref());
+    const subscribed = await Promise.race([this.firstSubscription.then(() => true), timer]);
+    if (!subscribed) this.logger.warn({ timeoutMs }, "Redis not reachable yet; serving 503 until the snapshot feed is up");
+  }
+
+  readiness(): FeedReadiness {
+    return {
+      redisStatus: this.redis.status,
+      subscriberStatus: this.sub.status,
+      redisReady: this.redis.status === "ready",
+      subscribed: this.subscribed && this.sub.status === "ready",
+    };
+  }
+
+  /** Finds a campaign not in the store yet by reading its latest key (memoized briefly, bounded). */
+  lookup(campaign: string): Promise<CampaignLookup> {
+    if (this.store.get(campaign)) return Promise.resolve("found");
+    const pending = this.lookups.get(campaign);
+    if (pending) return pending;
+    const lookup = withTimeout(this.loadCampaign(campaign), lookupTimeoutMs, `looking up campaign ${campaign} in Redis`);
+    if (this.lookups.size < maxMemoizedLookups) {
+      this.lookups.set(campaign, lookup);
+      const forget = () => setTimeout(() => this.lookups.delete(campaign), lookupMemoMs).unref();
+      lookup.then(forget, forget);
+    }
+    return lookup;
+  }
+
+  async close(): Promise<void> {
+    this.subscribed = false;
+    await Promise.all([closeRedis(this.sub), closeRedis(this.redis)]);
+  }
+
+  private async subscribe(): Promise<void> {
+    try {
+      await this.sub.psubscribe(allSnapshotChannels);
+    } catch (err) {
+      this.logger.warn({ err }, "subscribing to snapshots failed; retrying on the next reconnect");
+      return;
+    }
+    this.subscribed = true;
+    this.logger.info({ pattern: allSnapshotChannels }, "subscribed to the snapshots of every campaign");
+    try {
+      await this.reloadLatest();
+    } catch (err) {
+      this.logger.warn({ err }, "loading the latest snapshots failed; waiting for the next one published");
+    }
+    this.resolveFirstSubscription();
+  }
+
+  private onSubscriptionLost(): void {
+    if (this.subscribed) this.logger.warn({ status: this.sub.status }, "snapshot subscription lost; ioredis reconnects and resubscribes");
+    this.subscribed = false;
+  }
+
+  private onRedisError(err: Error): void {
+    // ioredis emits one error per reconnect attempt; one line per outage is enough.
+    if (this.redisDownLogged) return;
+    this.redisDownLogged = true;
+    this.logger.warn({ err }, "Redis connection error");
+  }
+
+  /** Loads latest for the configured campaign and every campaign already served. */
+  private async reloadLatest(): Promise<void> {
+    const campaigns = new Set([this.config.campaign, ...this.store.campaigns()]);
+    await Promise.all([...campaigns].map((campaign) => this.loadCampaign(campaign)));
+  }
+
+  private async loadCampaign(campaign: string): Promise<CampaignLookup> {
+    const keys = campaignKeys(campaign, this.config.shards);
+    const [json, metaCount] = await Promise.all([this.redis.get(keys.latest), this.redis.exists(keys.meta)]);
+    if (json !== null) this.accept(campaign, json);
+    if (this.store.get(campaign)) return "found";
+    return metaCount > 0 ? "empty" : "unknown";
+  }
+
+  private onMessage(channel: string, message: string): void {
+    const campaign = campaignOfChannel(channel);
+    if (campaign !== undefined) this.accept(campaign, message);
+  }
+
+  private accept(campaign: string, json: string): void {
+    try {
+      this.store.offer(campaign, json);
+    } catch (err) {
+      this.logger.warn({ err, campaign }, "dropped a snapshot that is not valid");
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

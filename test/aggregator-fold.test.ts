@@ -1,0 +1,94 @@
+// In-process tests of the fold arithmetic, the pace window and snapshot building (no Redis).
+import { describe, expect, it } from "vitest";
+import { sumShards, totalsFingerprint } from "../aggregator/counter-totals.js";
+import { PaceWindow } from "../aggregator/pace.js";
+import { buildSnapshotBody, topDimensions } from "../aggregator/snapshot-builder.js";
+
+const twoTo53 = 2n ** 53n;
+
+describe("sumShards", () => {
+  it("sums amounts past 2^53 exactly", () => {
+    const big = (twoTo53 + 1n).toString();
+    const totals = sumShards(["a", "b", "c"], [{ net: big, count: "1" }, { net: big, count: "2" }, { net: "-1" }], null);
+    expect(totals.net).toBe(2n * (twoTo53 + 1n) - 1n);
+    expect(totals.count).toBe(3n);
+  });
+
+  it("sums dimensions whose names contain colons and ignores unknown fields", () => {
+    const totals = sumShards(
+      ["a", "b"],
+      [
+        { "ch:web:eu:a": "100", "ch:web:eu:n": "1", "cat:shoes:a": "100", "cat:shoes:n": "1", future: "x" },
+        { "ch:web:eu:a": "-30", "cat:shoes:a": "-30" },
+      ],
+      "7",
+    );
+    expect(totals.channels.get("web:eu")).toEqual({ amount: 70n, count: 1n });
+    expect(totals.categories.get("shoes")).toEqual({ amount: 70n, count: 1n });
+    expect(totals.rejected).toBe(7n);
+  });
+
+  it("rejects a counter that is not an integer", () => {
+    expect(() => sumShards(["a"], [{ net: "1.5" }], null)).toThrow(/COUNTER_CORRUPT|not an integer/);
+  });
+
+  it("fingerprints change with any counter, whatever the field order", () => {
+    const a = sumShards(["a"], [{ net: "1", "ch:x:a": "1", "ch:y:a": "2" }], null);
+    const b = sumShards(["a"], [{ "ch:y:a": "2", "ch:x:a": "1", net: "1" }], null);
+    const c = sumShards(["a"], [{ net: "1", "ch:x:a": "1", "ch:y:a": "3" }], null);
+    expect(totalsFingerprint(a)).toBe(totalsFingerprint(b));
+    expect(totalsFingerprint(a)).not.toBe(totalsFingerprint(c));
+  });
+});
+
+describe("PaceWindow", () => {
+  it("reports the change over the last 60 s", () => {
+    const pace = new PaceWindow(60_000);
+    for (let s = 0; s <= 120; s++) pace.record({ atMs: s * 1000, count: BigInt(s * 2), net: BigInt(s * 1000) });
+    expect(pace.paceOf({ atMs: 120_000, count: 240n, net: 120_000n })).toEqual({ count: 120, total: "60000" });
+    expect(pace.size).toBe(61);
+  });
+
+  it("is zero before any sample", () => {
+    expect(new PaceWindow().paceOf({ atMs: 0, count: 5n, net: 5n })).toEqual({ count: 0, total: "0" });
+  });
+});
+
+describe("buildSnapshotBody", () => {
+  it("keeps the top 20 dimensions by amount and writes amounts as decimal strings", () => {
+    const hash: Record<string, string> = { net: (twoTo53 * 3n).toString(), count: "25", refunded: "10", refunds: "1", dups: "4" };
+    for (let i = 0; i < 25; i++) {
+      hash[`ch:c${i}:a`] = String(i * 10);
+      hash[`ch:c${i}:n`] = "1";
+    }
+    const totals = sumShards(["a"], [hash], "2");
+    const body = buildSnapshotBody(totals, {
+      campaign: "bf",
+      epoch: "e1",
+      currency: "KRW",
+      atMs: Date.UTC(2020, 10, 27),
+      foldMs: 1.23456,
+      perMinute: { count: 1, total: "5" },
+    });
+    expect(body.total).toBe((twoTo53 * 3n).toString());
+    expect(body).toMatchObject({
+      count: 25,
+      refunded: "10",
+      refunds: 1,
+      duplicates: 4,
+      rejected: 2,
+      foldMs: 1.23,
+      at: "2020-11-27T00:00:00.000Z",
+    });
+    expect(Object.keys(body.channels)).toHaveLength(20);
+    expect(Object.keys(body.channels)[0]).toBe("c24");
+    expect(body.channels["c5"]).toBeDefined();
+    expect(body.channels["c4"]).toBeUndefined();
+  });
+
+  it("keeps a dimension named __proto__ as data", () => {
+    const top = topDimensions(new Map([["__proto__", { amount: 1n, count: 1n }]]));
+    expect(Object.getPrototypeOf(top)).toBe(Object.prototype);
+    expect(JSON.stringify(top)).toBe('{"__proto__":{"total":"1","count":1}}');
+  });
+});
