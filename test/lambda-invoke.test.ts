@@ -145,6 +145,13 @@ describe("Invoke API with @aws-sdk/client-lambda", () => {
     expect(res.payload).toMatchObject({ errorType: "UnsupportedEventError", errorMessage: expect.stringContaining("Records") });
   });
 
+  it("answers GET /healthz and unknown operations with 404 UnknownOperationException", async () => {
+    expect((await fetch(`http://127.0.0.1:${api.port}/healthz`)).status).toBe(200);
+    const other = await fetch(`http://127.0.0.1:${api.port}/2015-03-31/functions`);
+    expect(other.status).toBe(404);
+    expect(other.headers.get("x-amzn-errortype")).toBe("UnknownOperationException");
+  });
+
   it("rejects an unknown function with ResourceNotFoundException", async () => {
     await expect(invoke(lambda, "ingestNothing", {})).rejects.toMatchObject({
       name: "ResourceNotFoundException",

@@ -41,6 +41,9 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
   const timeoutMs = options.timeoutMs ?? 30_000;
   const app = uws.App();
 
+  // Not part of AWS's API: lets a supervisor (npm start) wait for this listener.
+  app.get("/healthz", (res) => writeResponse(res, 200, { "content-type": "application/json" }, JSON.stringify({ status: "ok" })));
+
   app.any("/*", (res, req) => {
     const method = req.getMethod().toUpperCase();
     const url = req.getUrl();
