@@ -106,6 +106,10 @@ describe("npm run package", () => {
     expect(msk.Topics).toEqual(["payments"]);
     expect(msk.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
     expect(msk.FunctionName).toEqual({ "Fn::GetAtt": ["IngestStreamLambdaFunction", "Arn"] });
+    // Batches that exhaust their retries land in a queue instead of being dropped.
+    const onFailure = { OnFailure: { Destination: { "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] } } };
+    expect(kinesis.DestinationConfig).toEqual(onFailure);
+    expect(msk.DestinationConfig).toEqual(onFailure);
   });
 
   describe("the bundled artifacts", () => {
