@@ -1,6 +1,7 @@
 // Runs every benchmark in turn with its defaults (or a shared --duration), then prints where the results went.
 import { Command } from "commander";
 import { runE2e } from "./e2e.js";
+import { runFanout } from "./fanout.js";
 import { runFold } from "./fold.js";
 import { runHttp } from "./http.js";
 import { runIngest } from "./ingest.js";
@@ -8,10 +9,10 @@ import { runMain } from "./lib/cli.js";
 import { defaultResultsDir } from "./lib/results.js";
 
 const program = new Command("bench")
-  .description("runs the http, ingest, fold and e2e benchmarks (fanout is not written yet)")
+  .description("runs the http, ingest, fold, e2e and fanout benchmarks")
   .option("-d, --duration <seconds>", "length of each measured phase (default: each benchmark's own)", Number)
   .option("-o, --out <dir>", "where JSON and Markdown results are written", defaultResultsDir)
-  .option("--only <names>", "comma-separated subset: http,ingest,fold,e2e")
+  .option("--only <names>", "comma-separated subset: http,ingest,fold,e2e,fanout")
   .parse();
 const opts = program.opts<{ duration?: number; out: string; only?: string }>();
 const only = opts.only?.split(",").map((s) => s.trim());
@@ -33,5 +34,6 @@ runMain(async () => {
     });
   if (wanted("fold")) await runFold({ duration: d(4), shards: [16, 64, 256, 1024], cluster: true, out: opts.out });
   if (wanted("e2e")) await runE2e({ duration: d(5), rate: 1000, viewers: 1000, out: opts.out });
+  if (wanted("fanout")) await runFanout({ duration: d(5), viewers: 10_000, workers: 2, hz: 10, out: opts.out });
   process.stderr.write(`results in ${opts.out}\n`);
 });

@@ -67,4 +67,10 @@ describe.concurrent("benchmark smoke runs", () => {
     expectWellFormed(result, "e2e");
     expect(result.rows.at(-1)?.metrics.missed).toBe(0);
   });
+
+  it("fanout compares the uWS broadcaster with a ws relay", { timeout: 55_000 }, async () => {
+    const result = await runBench("fanout", ["--duration", "1", "--viewers", "20"]);
+    expectWellFormed(result, "fanout");
+    expect(result.rows.at(-1)?.metrics.failedConnections).toBe(0);
+  });
 });

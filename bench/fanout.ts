@@ -1,0 +1,156 @@
+// fanout benchmark: N WebSocket viewers while snapshots are published at 10 Hz; uWS broadcaster vs a `ws` relay baseline.
+import { Worker } from "node:worker_threads";
+import { Redis } from "ioredis";
+import { campaignKeys } from "../core/keys.js";
+import { RedisServer } from "../test/support/redis-server.js";
+import { startChild } from "./lib/child.js";
+import { benchCommand, int, isMain, runMain } from "./lib/cli.js";
+import type { FromWorker, ToWorker } from "./lib/fanout-worker.js";
+import { LatencyRecorder } from "./lib/histogram.js";
+import { note, withProgress } from "./lib/progress.js";
+import { type BenchResult, computeRatios, finishResult, startResult } from "./lib/results.js";
+
+export interface FanoutOptions {
+  readonly duration: number;
+  readonly viewers: number;
+  readonly workers: number;
+  readonly hz: number;
+  readonly out: string;
+}
+
+const campaign = "bench-fanout";
+const keys = campaignKeys(campaign, 64);
+const workerUrl = new URL("./lib/fanout-worker.ts", import.meta.url);
+// Worker threads do not inherit tsx's loader: register it in the worker, then load the TypeScript worker module.
+const workerBoot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
+let seq = 0;
+
+function snapshot(): string {
+  seq++;
+  const at = new Date().toISOString();
+  return JSON.stringify({
+    campaign,
+    epoch: "bench",
+    seq,
+    at,
+    currency: "KRW",
+    total: String(seq * 10000),
+    count: seq,
+    refunded: "0",
+    refunds: 0,
+    perMinute: { count: 0, total: "0" },
+    channels: {},
+    categories: {},
+    duplicates: 0,
+    rejected: 0,
+    foldMs: 0,
+  });
+}
+
+function once<T extends FromWorker["type"]>(worker: Worker, type: T): Promise<Extract<FromWorker, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    worker.on("message", (msg: FromWorker) => msg.type === type && resolve(msg as Extract<FromWorker, { type: T }>));
+    worker.once("error", reject);
+    worker.once("exit", (code) => reject(new Error(`fanout worker exited with ${code} before "${type}"`)));
+  });
+}
+
+async function measureServer(child: string, redis: Redis, redisUrl: string, options: FanoutOptions) {
+  const server = await startChild(child, { REDIS_URL: redisUrl, CAMPAIGN: campaign, MAX_CONNECTIONS: "1000000" });
+  try {
+    const idle = server.usage();
+    const url = `ws://127.0.0.1:${server.info.port}/v1/live`;
+    const per = Math.ceil(options.viewers / options.workers);
+    const workers = Array.from({ length: options.workers }, (_, i) => {
+      const viewers = Math.max(0, Math.min(per, options.viewers - i * per));
+      return new Worker(workerBoot, { eval: true, workerData: { url, viewers, firstAddress: 2 + i * 50, addresses: 50 } });
+    });
+    const connected = await withProgress(
+      `${child}: connecting ${options.viewers}`,
+      options.viewers,
+      Promise.all(workers.map((w) => once(w, "connected"))),
+    );
+    const failed = connected.reduce((sum, c) => sum + c.failed, 0);
+    const loaded = server.usage();
+    for (const w of workers) w.postMessage({ type: "measure", afterSeq: seq } satisfies ToWorker);
+    const t0 = Date.now();
+    const timer = setInterval(() => void redis.publish(keys.snapshots, snapshot()), 1000 / options.hz);
+    await withProgress(
+      `${child}: publishing at ${options.hz} Hz`,
+      options.duration * 1000,
+      new Promise((r) => setTimeout(r, options.duration * 1000)),
+    );
+    clearInterval(timer);
+    await new Promise((r) => setTimeout(r, 300));
+    const seconds = (Date.now() - t0) / 1000;
+    const after = server.usage();
+    const done = await Promise.all(
+      workers.map((w) => {
+        const result = once(w, "done");
+        w.postMessage({ type: "stop" } satisfies ToWorker);
+        return result;
+      }),
+    );
+    await Promise.all(workers.map((w) => w.terminate()));
+    const recorder = new LatencyRecorder();
+    for (const d of done) for (const ms of d.latenciesMs) recorder.recordMs(ms);
+    const s = recorder.summary();
+    const open = Math.max(1, options.viewers - failed);
+    const perThousand = 1000 / open;
+    return {
+      p50Ms: s.p50Ms,
+      p99Ms: s.p99Ms,
+      maxMs: s.maxMs,
+      messagesPerSec: Math.round(done.reduce((sum, d) => sum + d.messages, 0) / seconds),
+      failedConnections: failed,
+      rssMiBPer1k: idle && loaded ? Math.round(((loaded.rssBytes - idle.rssBytes) / 2 ** 20) * perThousand * 100) / 100 : -1,
+      cpuPctPer1k: loaded && after ? Math.round(((after.cpuSeconds - loaded.cpuSeconds) / seconds) * 100 * perThousand * 100) / 100 : -1,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
+  const started = Date.now();
+  const result = startResult("fanout", { ...options }, { name: "p99Ms", higherIsBetter: false });
+  note("starting redis-server ...");
+  const server = await RedisServer.start();
+  const redis = new Redis(server.url);
+  try {
+    await redis.set(keys.latest, snapshot());
+    const scenario = `${options.viewers} viewers, ${options.hz} Hz`;
+    const baseline = await measureServer("ws-broadcaster", redis, server.url, options);
+    result.rows.push({ scenario, subject: "ws relay (baseline)", baseline: undefined, metrics: baseline });
+    const uws = await measureServer("broadcaster-only", redis, server.url, options);
+    result.rows.push({ scenario, subject: "uWS broadcaster", baseline: "ws relay (baseline)", metrics: uws });
+    result.targets.push({
+      target: "10k viewers p99 ≤ 50 ms",
+      actual: `${uws.p99Ms} ms with ${options.viewers} viewers`,
+      met: uws.p99Ms <= 50 && options.viewers >= 10_000,
+    });
+  } finally {
+    redis.disconnect();
+    await server.stop();
+  }
+  computeRatios(result);
+  result.notes.push(
+    "The benchmark publishes snapshots itself (no aggregator) with `at` = publish time, so latency = receive wall clock - at (1 ms resolution, same machine).",
+    `Viewers run in ${options.workers} worker threads of this process, from 127.0.0.x source addresses; on 2 cores they compete with the server, so latency includes client scheduling.`,
+    "rssMiBPer1k: server RSS growth from idle to all connected, per 1,000 viewers; cpuPctPer1k: server CPU % while publishing, per 1,000 viewers.",
+  );
+  finishResult(result, started, options.out);
+  return result;
+}
+
+export function fanoutCommand() {
+  return benchCommand("fanout", "publish→receive latency for N WebSocket viewers at 10 Hz: uWS broadcaster vs a ws relay", 5)
+    .option("-v, --viewers <n>", "WebSocket viewers", int, 10_000)
+    .option("-w, --workers <n>", "client worker threads", int, 2)
+    .option("--hz <n>", "snapshots published per second", int, 10);
+}
+
+if (isMain(import.meta.url)) {
+  const options = fanoutCommand().parse().opts<FanoutOptions>();
+  runMain(() => runFanout(options));
+}
