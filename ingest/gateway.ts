@@ -18,7 +18,7 @@ export interface GatewayOptions {
 
 export interface RunningGateway {
   readonly port: number;
-  close(): Promise<void>;
+  close(drainTimeoutMs?: number): Promise<void>;
 }
 
 const jsonHeaders = { "content-type": "application/json" };
@@ -64,6 +64,8 @@ export function toApiGatewayV2Event(
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { handler, logger } = options;
   const app = uws.App();
+  // Requests whose handler is still running: close() waits for them, so a SIGTERM never cuts a write short.
+  const inFlight = new Set<Promise<unknown>>();
 
   app.get("/healthz", (res) => writeResponse(res, 200, jsonHeaders, JSON.stringify({ status: "ok" })));
   app.get("/metrics", (res) => {
@@ -84,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
     const sourceIp = Buffer.from(res.getRemoteAddressAsText()).toString();
     const reader = readBody(res, maxBodyBytes, headers["content-length"] ?? "");
-    reader.body
+    const request = reader.body
       .then(async (bodyBytes) => {
         const event = toApiGatewayV2Event(method, rawPath, rawQueryString, headers, bodyBytes.toString("utf8"), sourceIp);
         const result = await handler(event);
@@ -102,6 +104,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         logger.error({ err }, "gateway failure");
         writeResponse(res, 500, jsonHeaders, errorBody("INTERNAL", "unexpected gateway error"));
       });
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
   });
 
   const token = await new Promise<us_listen_socket | false>((resolve) => app.listen(options.host, options.port, (t) => resolve(t)));
@@ -110,8 +114,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   logger.info({ port }, "ingest gateway listening");
   return {
     port,
-    async close() {
+    /** Stops accepting, then waits (at most drainTimeoutMs) for requests in flight to be answered. */
+    async close(drainTimeoutMs = 5000) {
       uws.us_listen_socket_close(token);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => (timer = setTimeout(r, drainTimeoutMs)))]);
+      clearTimeout(timer);
     },
   };
 }

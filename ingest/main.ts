@@ -21,7 +21,8 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   runtime.logger.info({ signal }, "ingest stopping");
-  await gateway.close();
+  // Stop accepting and let requests and async invocations in flight finish before Redis goes away.
+  await Promise.all([gateway.close(), lambdaApi.drain()]);
   await lambdaApi.close();
   await closeRedis(runtime.redis);
   process.exit(0);
