@@ -18,7 +18,9 @@ export async function timedLoop(label: string, durationMs: number, concurrency: 
   const loop = async () => {
     while (nowMs() < end) {
       const t0 = nowMs();
-      units += await step();
+      // Not `units += await step()`: that reads units before the await and drops the other loops' additions.
+      const handled = await step();
+      units += handled;
       latency.recordMs(nowMs() - t0);
     }
   };
