@@ -117,7 +117,7 @@ export async function runFold(options: FoldOptions): Promise<BenchResult> {
       met: (at64.metrics.p50Ms ?? Infinity) <= 1,
     });
   result.notes.push(
-    "A fold here is aggregator/counter-totals readCounterTotals (HGETALL of every shard + HGET rejected, auto-pipelined) plus totalsFingerprint, measured back to back on one connection; snapshot building and PUBLISH are not included.",
+    "A fold here is aggregator/counter-totals readCounterTotals (single node: one read-shards script call; cluster: one HGETALL per shard sent together per node; plus HGET rejected) plus totalsFingerprint, measured back to back on one connection; snapshot building and PUBLISH are not included.",
     "Each shard hash holds 12 fields (totals and 3 dimensions); more dimensions make HGETALL replies and the sum larger.",
   );
   finishResult(result, started, options.out);

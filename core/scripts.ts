@@ -12,6 +12,7 @@ const scripts = {
   scPublishSnapshotV1: { numberOfKeys: 3, lua: lua("publish-snapshot-3.lua") },
   scAcquireLeaseV1: { numberOfKeys: 1, lua: lua("acquire-lease-1.lua") },
   scReleaseLeaseV1: { numberOfKeys: 1, lua: lua("release-lease-1.lua") },
+  scReadShardsV1: { lua: lua("read-shards-n.lua") },
 } as const;
 
 declare module "ioredis" {
@@ -37,6 +38,8 @@ declare module "ioredis" {
     ): Result<number, Context>;
     scAcquireLeaseV1(leaderKey: string, owner: string, leaseMs: number): Result<number, Context>;
     scReleaseLeaseV1(leaderKey: string, owner: string): Result<number, Context>;
+    /** numberOfKeys first, then the counters keys. */
+    scReadShardsV1(numberOfKeys: number, ...countersKeys: string[]): Result<string[], Context>;
   }
 }
 
