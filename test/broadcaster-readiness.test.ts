@@ -9,6 +9,7 @@ import { createLogger } from "../core/logger.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import type { Snapshot } from "../core/snapshot.js";
 import { testConfig } from "./support/config.js";
+import { waitUntil } from "./support/live-viewer.js";
 import { RedisServer } from "./support/redis-server.js";
 
 const logger = createLogger("test", "silent");
@@ -27,16 +28,6 @@ interface Readyz {
 async function readyz(): Promise<Readyz> {
   const res = await fetch(`${base}/readyz`);
   return { status: res.status, body: (await res.json()) as Readyz["body"] };
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 const readyzWith = (status: number) => async () => {
@@ -74,12 +65,12 @@ it("pushes a counted payment from the aggregator to a viewer", async () => {
   const socket = new WebSocket(`ws://127.0.0.1:${broadcaster.port}/v1/live`);
   socket.on("message", (data) => messages.push(JSON.parse(String(data)) as Snapshot));
   await new Promise((resolve) => socket.once("open", resolve));
-  const first = await waitFor(() => messages[0], "the current snapshot");
+  const first = await waitUntil(() => messages[0], "the current snapshot");
   expect(first.total).toBe("0");
 
   const shard = campaignKeys(config.campaign, config.shards).shard(1);
   await redis.scCountPaymentV1(shard.seen("pay-1"), shard.counters, "74300000000", "payment", 3600, "web", "");
-  const counted = await waitFor(() => messages.find((m) => m.total === "74300000000"), "the counted payment", 2000);
+  const counted = await waitUntil(() => messages.find((m) => m.total === "74300000000"), "the counted payment", 2000);
   expect(counted.count).toBe(1);
   expect(counted.seq).toBeGreaterThan(first.seq);
   const closed = new Promise((resolve) => socket.once("close", resolve));
@@ -88,18 +79,18 @@ it("pushes a counted payment from the aggregator to a viewer", async () => {
 });
 
 it("goes unready when Redis dies and ready again after it restarts", async () => {
-  await waitFor(readyzWith(200), "ready");
+  await waitUntil(readyzWith(200), "ready");
   const seqBefore = ((await (await fetch(`${base}/v1/total`)).json()) as Snapshot).seq;
 
   await server.kill();
-  const down = await waitFor(readyzWith(503), "not ready after the crash");
+  const down = await waitUntil(readyzWith(503), "not ready after the crash");
   expect(down.body.status).toBe("not_ready");
   expect(down.body.reasons?.join("; ")).toMatch(/redis connection is|subscription is not active/);
   // The last snapshot is still served while Redis is down: viewers keep a value, readiness tells the balancer.
   expect((await fetch(`${base}/v1/total`)).status).toBe(200);
 
   await server.restart();
-  const after = await waitFor(
+  const after = await waitUntil(
     async () => {
       const s = (await (await fetch(`${base}/v1/total`)).json()) as Snapshot;
       return s.seq > seqBefore ? s : undefined;
@@ -108,18 +99,18 @@ it("goes unready when Redis dies and ready again after it restarts", async () =>
     15000,
   );
   expect(after.total).toBe("74300000000");
-  const up = await waitFor(readyzWith(200), "ready after the restart");
+  const up = await waitUntil(readyzWith(200), "ready after the restart");
   expect(up.body.status).toBe("ready");
   // Heartbeats keep arriving: the subscription itself is back, not only the reload of latest.
-  await waitFor(async () => {
+  await waitUntil(async () => {
     const s = (await (await fetch(`${base}/v1/total`)).json()) as Snapshot;
     return s.seq > after.seq + 1 || undefined;
   }, "heartbeats through the restored subscription");
 });
 
 it("goes unready when snapshots stop arriving", async () => {
-  await waitFor(readyzWith(200), "ready");
+  await waitUntil(readyzWith(200), "ready");
   await aggregator.stop();
-  const stale = await waitFor(readyzWith(503), "not ready once snapshots stop", 3000);
+  const stale = await waitUntil(readyzWith(503), "not ready once snapshots stop", 3000);
   expect(stale.body.reasons?.join("; ")).toMatch(/arrived \d+ ms ago/);
 });
