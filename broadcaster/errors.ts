@@ -12,13 +12,6 @@ export class BroadcasterError extends CodedError {
   }
 }
 
-/** uWS could not bind: port in use or no permission. Fatal at start. */
-export class ListenError extends BroadcasterError {
-  constructor(host: string, port: number) {
-    super("LISTEN_FAILED", `could not listen on ${host}:${port} (port in use or not permitted)`);
-  }
-}
-
 /** A snapshot from Redis that is not valid or belongs to another channel; it is dropped. */
 export class BadSnapshotError extends BroadcasterError {
   constructor(message: string, cause?: unknown) {

@@ -3,10 +3,9 @@
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
-import { uwsTransport as transport, uws } from "../core/uws-http.js";
+import { listen, uwsTransport as transport, uws } from "../core/uws-http.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
-import { ListenError } from "./errors.js";
 import { createBroadcasterMetrics } from "./metrics.js";
 import { routes } from "./routes/index.js";
 import { registerNotFound } from "./routes/not-found.js";
@@ -24,12 +23,6 @@ export interface Broadcaster {
   readonly transport: Transport;
   /** Stops listening, closes every viewer socket, quits Redis. */
   close(): Promise<void>;
-}
-
-function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
-  return new Promise((resolve, reject) => {
-    app.listen(host, port, (token) => (token ? resolve(token) : reject(new ListenError(host, port))));
-  });
 }
 
 export async function startBroadcaster(options: BroadcasterOptions): Promise<Broadcaster> {
@@ -62,14 +55,14 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
 
   await feed.start();
   let listenSocket: us_listen_socket;
+  let port: number;
   try {
-    listenSocket = await listen(app, config.host, config.broadcasterPort);
+    ({ token: listenSocket, port } = await listen(app, config.host, config.broadcasterPort, "broadcaster"));
   } catch (err) {
     logger.fatal({ err, host: config.host, port: config.broadcasterPort }, "broadcaster cannot listen");
     await feed.close();
     throw err;
   }
-  const port = uws.us_socket_local_port(listenSocket);
   logger.info({ host: config.host, port, transport, campaign: config.campaign }, "broadcaster listening");
 
   let closing: Promise<void> | undefined;

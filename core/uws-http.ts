@@ -2,6 +2,7 @@
 
 import type * as Uws from "uWebSockets.js";
 import { createRequire } from "node:module";
+import { CodedError } from "./errors.js";
 
 const require = createRequire(import.meta.url);
 export const uws: typeof Uws = require("uWebSockets.js");
@@ -104,7 +105,23 @@ export function writeResponse(
   });
 }
 
-/** Resolves the actual port of a listen socket (useful with port 0). */
-export function listenPort(token: Uws.us_listen_socket): number {
-  return uws.us_socket_local_port(token);
+/** uWS could not bind: port in use or no permission. Fatal at start. */
+export class ListenError extends CodedError {
+  constructor(server: string, host: string, port: number) {
+    super("LISTEN_FAILED", `${server} could not listen on ${host}:${port} (port in use or not permitted)`);
+  }
+}
+
+/** Listens or throws ListenError; returns the listen socket (keep it for shutdown) and the actual port (port 0 picks one). */
+export function listen(
+  app: Uws.TemplatedApp,
+  host: string,
+  port: number,
+  server: string,
+): Promise<{ token: Uws.us_listen_socket; port: number }> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (token) =>
+      token ? resolve({ token, port: uws.us_socket_local_port(token) }) : reject(new ListenError(server, host, port)),
+    );
+  });
 }

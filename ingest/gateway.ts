@@ -1,10 +1,9 @@
 // Local API Gateway: turns HTTP requests on INGEST_PORT into API Gateway HTTP API (v2) events for ingestHttp.
 
-import type { us_listen_socket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { Logger } from "../core/logger.js";
-import { BodyTooLargeError, listenPort, readBody, uws, writeResponse } from "../core/uws-http.js";
+import { BodyTooLargeError, listen, readBody, uws, writeResponse } from "../core/uws-http.js";
 import type { ApiGatewayEvent, ApiGatewayResult } from "./ingest-http.js";
 import { ingestRegistry } from "./metrics.js";
 import { maxBodyBytes } from "./payment-ingestor.js";
@@ -108,9 +107,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     void request.finally(() => inFlight.delete(request));
   });
 
-  const token = await new Promise<us_listen_socket | false>((resolve) => app.listen(options.host, options.port, (t) => resolve(t)));
-  if (!token) throw new Error(`ingest gateway could not listen on ${options.host}:${options.port} (port in use?)`);
-  const port = listenPort(token);
+  const { token, port } = await listen(app, options.host, options.port, "ingest gateway");
   logger.info({ port }, "ingest gateway listening");
   return {
     port,

@@ -1,8 +1,7 @@
 // Local Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) on uWS, so @aws-sdk/client-lambda works locally.
-import type { us_listen_socket } from "uWebSockets.js";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../core/logger.js";
-import { BodyTooLargeError, listenPort, readBody, uws, writeResponse } from "../../core/uws-http.js";
+import { BodyTooLargeError, listen, readBody, uws, writeResponse } from "../../core/uws-http.js";
 import { type IngestRuntime, ingestRuntime } from "../runtime.js";
 import { AsyncInvoker } from "./async-invoker.js";
 import { createFunctionRegistry } from "./functions.js";
@@ -112,9 +111,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
       });
   });
 
-  const token = await new Promise<us_listen_socket | false>((resolve) => app.listen(options.host, options.port, (t) => resolve(t)));
-  if (!token) throw new Error(`Lambda Invoke API could not listen on ${options.host}:${options.port} (port in use?)`);
-  const port = listenPort(token);
+  const { token, port } = await listen(app, options.host, options.port, "Lambda Invoke API");
   logger.info({ port }, "Lambda Invoke API listening");
   return {
     port,
