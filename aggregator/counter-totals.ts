@@ -1,4 +1,5 @@
 // Sums the shard counter hashes into campaign totals, exactly, with BigInt (sums pass 2^53 in a big sale).
+import calculateSlot from "cluster-key-slot";
 import type { CampaignKeys } from "../core/keys.js";
 import { isCluster, type RedisClient } from "../core/redis.js";
 import { CorruptCounterError, FoldReadError } from "./errors.js";
@@ -82,26 +83,61 @@ export function parseJoinedHash(joined: string): Record<string, string> {
 }
 
 /**
- * Reads every shard hash and the rejected stat in one round trip. Standalone Redis: one script call returns
- * every shard as one string (client-side reply parsing, not Redis, dominated the fold when each field was its
- * own bulk string). Cluster: the shards live on several nodes, so the HGETALLs are issued together and the
- * client sends them as one write per node (no cross-slot command).
+ * Sums every shard inside Redis (sum-shards-n.lua): one short reply per node whatever the shard count, so the
+ * fold's cost is Redis walking the hashes, not the client parsing them. Standalone: one call with every key.
+ * Cluster: one call per master with the keys it serves (grouped by the client's slot map). Resolves undefined
+ * when the sum cannot be done there (a value past what a double holds exactly, a corrupt field, a moved slot):
+ * the caller then reads shard by shard.
+ */
+async function sumInRedis(redis: RedisClient, shardKeys: readonly string[]): Promise<Record<string, string>[] | undefined> {
+  if (!isCluster(redis)) {
+    const joined = await redis.scSumShardsV1(shardKeys.length, ...shardKeys);
+    return joined === null ? undefined : [parseJoinedHash(joined)];
+  }
+  const byNode = new Map<string, string[]>();
+  for (const key of shardKeys) {
+    const node = redis.slots[calculateSlot(key)]?.[0];
+    if (node === undefined) return undefined;
+    const group = byNode.get(node);
+    if (group) group.push(key);
+    else byNode.set(node, [key]);
+  }
+  const sums = await Promise.all(
+    [...byNode.values()].map(([first, ...rest]) => redis.scSumShardsV1(1, first as string, ...rest).catch(() => null)),
+  );
+  return sums.every((joined) => joined !== null) ? sums.map((joined) => parseJoinedHash(joined as string)) : undefined;
+}
+
+/** Reads every shard hash, exact with BigInt: standalone in one script call, cluster with one HGETALL per shard. */
+async function readEachShard(redis: RedisClient, shardKeys: readonly string[]): Promise<Record<string, string>[]> {
+  if (isCluster(redis)) return Promise.all(shardKeys.map((key) => redis.hgetall(key)));
+  const joined = await redis.scReadShardsV1(shardKeys.length, ...shardKeys);
+  return joined.map(parseJoinedHash);
+}
+
+/**
+ * Reads the campaign totals and the rejected stat: summed inside Redis in one round trip (per node), or, when
+ * that cannot be exact, shard by shard and summed here with BigInt.
  */
 export async function readCounterTotals(redis: RedisClient, keys: CampaignKeys): Promise<CounterTotals> {
-  let hashes: Record<string, string>[];
-  let rejected: string | null;
   const shardKeys = keys.shardCounters;
+  let hashes: Record<string, string>[];
+  let labels: readonly string[];
+  let rejected: string | null;
   try {
-    [hashes, rejected] = await Promise.all([
-      isCluster(redis)
-        ? Promise.all(shardKeys.map((key) => redis.hgetall(key)))
-        : redis.scReadShardsV1(shardKeys.length, ...shardKeys).then((joined) => joined.map(parseJoinedHash)),
-      redis.hget(keys.stats, "rejected"),
-    ]);
+    let summed: Record<string, string>[] | undefined;
+    [summed, rejected] = await Promise.all([sumInRedis(redis, shardKeys), redis.hget(keys.stats, "rejected")]);
+    if (summed !== undefined) {
+      hashes = summed;
+      labels = summed.map((_, i) => `shards summed in Redis (${i + 1})`);
+    } else {
+      hashes = await readEachShard(redis, shardKeys);
+      labels = shardKeys;
+    }
   } catch (err) {
     throw new FoldReadError(err);
   }
-  return sumShards(shardKeys, hashes, rejected);
+  return sumShards(labels, hashes, rejected);
 }
 
 function dimensionsFingerprint(map: ReadonlyMap<string, DimensionSum>): string {

@@ -13,6 +13,7 @@ const scripts = {
   scAcquireLeaseV1: { numberOfKeys: 1, lua: lua("acquire-lease-1.lua") },
   scReleaseLeaseV1: { numberOfKeys: 1, lua: lua("release-lease-1.lua") },
   scReadShardsV1: { lua: lua("read-shards-n.lua") },
+  scSumShardsV1: { lua: lua("sum-shards-n.lua") },
 } as const;
 
 declare module "ioredis" {
@@ -40,6 +41,8 @@ declare module "ioredis" {
     scReleaseLeaseV1(leaderKey: string, owner: string): Result<number, Context>;
     /** numberOfKeys first, then the counters keys. */
     scReadShardsV1(numberOfKeys: number, ...countersKeys: string[]): Result<string[], Context>;
+    /** numberOfKeys first, then the counters keys (KEYS, then ARGV): the summed fields joined by "\n", or null. */
+    scSumShardsV1(numberOfKeys: number, ...countersKeys: string[]): Result<string | null, Context>;
   }
 }
 
