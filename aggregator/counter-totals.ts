@@ -109,7 +109,7 @@ async function sumInRedis(redis: RedisClient, shardKeys: readonly string[]): Pro
 }
 
 /** Reads every shard hash, exact with BigInt: standalone in one script call, cluster with one HGETALL per shard. */
-async function readEachShard(redis: RedisClient, shardKeys: readonly string[]): Promise<Record<string, string>[]> {
+export async function readEachShard(redis: RedisClient, shardKeys: readonly string[]): Promise<Record<string, string>[]> {
   if (isCluster(redis)) return Promise.all(shardKeys.map((key) => redis.hgetall(key)));
   const joined = await redis.scReadShardsV1(shardKeys.length, ...shardKeys);
   return joined.map(parseJoinedHash);
