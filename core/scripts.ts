@@ -9,6 +9,7 @@ const lua = (file: string) => readFileSync(new URL(file, luaDir), "utf8");
 /** Versioned command names: bump the suffix when a script's contract changes. */
 const scripts = {
   scCountPaymentV1: { numberOfKeys: 2, lua: lua("count-payment-2.lua") },
+  scCountPaymentsV1: { lua: lua("count-payments-n.lua") },
   scPublishSnapshotV1: { numberOfKeys: 3, lua: lua("publish-snapshot-3.lua") },
   scAcquireLeaseV1: { numberOfKeys: 1, lua: lua("acquire-lease-1.lua") },
   scReleaseLeaseV1: { numberOfKeys: 1, lua: lua("release-lease-1.lua") },
@@ -27,6 +28,11 @@ declare module "ioredis" {
       channel: string,
       category: string,
     ): Result<number, Context>;
+    /**
+     * Batch form (core/lua/count-payments-n.lua): numberOfKeys, the group counters keys and the seen keys, then the
+     * TTL, the group count, the group sizes and (signed amount, channel, category) per event. One outcome per event.
+     */
+    scCountPaymentsV1(numberOfKeys: number, keysThenArgs: readonly string[]): Result<number[], Context>;
     scPublishSnapshotV1(
       leaderKey: string,
       metaKey: string,

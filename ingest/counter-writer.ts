@@ -1,6 +1,10 @@
-// Writes validated events into the sharded counters through the count-payment Lua script, exactly once.
-import { campaignKeys } from "../core/keys.js";
-import type { RedisClient } from "../core/redis.js";
+// Writes validated events into the sharded counters exactly once, through the batch count-payments Lua script.
+//
+// Concurrent write() calls are coalesced: the events of every call made while a flush is being prepared or is in
+// flight go out together in the next flush (at most maxBatchEvents events), so many small requests cost Redis and
+// the client a few script calls instead of one per event. Each caller still gets its own outcomes, in its order.
+import { type CampaignKeys, campaignKeys, type ShardKeys } from "../core/keys.js";
+import { isCluster, type RedisClient } from "../core/redis.js";
 import { CountOutcome } from "../core/scripts.js";
 import { shardOf } from "../core/shard.js";
 import type { PaymentEvent } from "./payment-event.js";
@@ -10,41 +14,223 @@ export type WriteOutcome = "counted" | "duplicate" | "conflict";
 export interface CounterWriterOptions {
   readonly shards: number;
   readonly dedupeTtlSeconds: number;
+  /** Most events in one flush (one script call on standalone Redis; one per shard on a cluster). 1..4096, default 1024. */
+  readonly maxBatchEvents?: number;
+  /** Flushes in flight at once; callers arriving meanwhile wait for the next flush. Default 2. */
+  readonly maxInFlight?: number;
+}
+
+/** The script's own limit (core/lua/count-payments-n.lua): it keeps sums of up to 4096 amounts of 10^12 exact. */
+export const maxEventsPerScriptCall = 4096;
+
+interface Waiter {
+  readonly events: readonly PaymentEvent[];
+  readonly outcomes: WriteOutcome[];
+  /** Events handed to flushes so far. */
+  taken: number;
+  /** Events without an outcome yet. */
+  remaining: number;
+  /** The first failure among this caller's events; the caller is rejected with it once nothing is in flight. */
+  error: unknown;
+  resolve(outcomes: WriteOutcome[]): void;
+  reject(err: unknown): void;
+}
+
+/** One event of one caller, inside a flush. */
+interface Entry {
+  readonly waiter: Waiter;
+  readonly index: number;
+  readonly shard: ShardKeys;
 }
 
 export class CounterWriter {
+  private readonly maxBatchEvents: number;
+  private readonly maxInFlight: number;
+  private readonly cluster: boolean;
+  private readonly ttl: string;
+  private queue: Waiter[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private lastCampaign = "";
+  private lastKeys: CampaignKeys | undefined;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly options: CounterWriterOptions,
-  ) {}
+  ) {
+    this.maxBatchEvents = options.maxBatchEvents ?? 1024;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    if (!Number.isInteger(this.maxBatchEvents) || this.maxBatchEvents < 1 || this.maxBatchEvents > maxEventsPerScriptCall)
+      throw new RangeError(`maxBatchEvents must be an integer in 1..${maxEventsPerScriptCall}, got ${this.maxBatchEvents}`);
+    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1)
+      throw new RangeError(`maxInFlight must be a positive integer, got ${this.maxInFlight}`);
+    this.cluster = isCluster(redis);
+    this.ttl = String(options.dedupeTtlSeconds);
+  }
 
   /**
-   * Counts each event once. Calls are issued together and the client's auto-pipelining sends them
-   * in one write per Redis node; order per shard is kept, so a duplicate inside one batch is seen.
+   * Counts each event once and resolves with one outcome per event, in input order. A paymentId repeated in
+   * the input, or sent by concurrent callers, is counted once: the later ones are duplicates (or conflicts).
    * Rejects if Redis fails: the events may be partly counted, and retrying them all is safe.
    */
-  async write(events: readonly PaymentEvent[]): Promise<WriteOutcome[]> {
-    const { shards, dedupeTtlSeconds } = this.options;
-    const results = await Promise.all(
-      events.map((event) => {
-        const shard = campaignKeys(event.campaign, shards).shard(shardOf(event.paymentId, shards));
-        return this.redis.scCountPaymentV1(
-          shard.seen(event.paymentId),
-          shard.counters,
-          String(event.amount),
-          event.type,
-          dedupeTtlSeconds,
-          event.channel ?? "",
-          event.category ?? "",
-        );
-      }),
-    );
-    return results.map(toOutcome);
+  write(events: readonly PaymentEvent[]): Promise<WriteOutcome[]> {
+    if (events.length === 0) return Promise.resolve([]);
+    return new Promise<WriteOutcome[]>((resolve, reject) => {
+      this.queue.push({
+        events,
+        outcomes: new Array<WriteOutcome>(events.length),
+        taken: 0,
+        remaining: events.length,
+        error: undefined,
+        resolve,
+        reject,
+      });
+      this.schedule();
+    });
   }
 
   /** Records events rejected by validation, for the dashboard and metrics. */
   async recordRejected(campaign: string, rejected: number): Promise<void> {
     if (rejected > 0) await this.redis.hincrby(campaignKeys(campaign, this.options.shards).stats, "rejected", rejected);
+  }
+
+  /** Flushes on the next turn of the event loop, so the writes of every request handled in this turn go together. */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(this.flushQueued);
+  }
+
+  private readonly flushQueued = (): void => {
+    this.scheduled = false;
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) this.flush();
+  };
+
+  /** Takes up to maxBatchEvents queued events (a large write is split across flushes) and sends them. */
+  private flush(): void {
+    const entries: Entry[] = [];
+    let done = 0;
+    for (const waiter of this.queue) {
+      const take = Math.min(waiter.events.length - waiter.taken, this.maxBatchEvents - entries.length);
+      for (let i = waiter.taken; i < waiter.taken + take; i++) {
+        const event = waiter.events[i]!;
+        entries.push({ waiter, index: i, shard: this.keysOf(event.campaign).shard(shardOf(event.paymentId, this.options.shards)) });
+      }
+      waiter.taken += take;
+      if (waiter.taken < waiter.events.length) break;
+      done++;
+    }
+    this.queue = done === this.queue.length ? [] : this.queue.slice(done);
+    this.inFlight++;
+    void this.send(entries, true).finally(() => {
+      this.inFlight--;
+      this.schedule();
+    });
+  }
+
+  /**
+   * Sends entries as script calls and settles them; never rejects. When a call that carried several callers'
+   * events fails while the connection is still up (on a cluster, a node holding some shards may be down), each
+   * caller's part is tried once more on its own, so one caller's failure does not fail everyone coalesced with it.
+   */
+  private async send(entries: Entry[], isolate: boolean): Promise<void> {
+    const calls = this.groupIntoCalls(entries);
+    const retries: Promise<void>[] = [];
+    await Promise.all(
+      calls.map(async (call) => {
+        try {
+          this.settle(call, await this.call(call));
+        } catch (err) {
+          const callers = [...new Set(call.map((e) => e.waiter))];
+          if (isolate && callers.length > 1 && this.redis.status === "ready") {
+            for (const caller of callers)
+              retries.push(
+                this.send(
+                  call.filter((e) => e.waiter === caller),
+                  false,
+                ),
+              );
+          } else for (const entry of call) this.fail(entry, err);
+        }
+      }),
+    );
+    await Promise.all(retries);
+  }
+
+  /** Standalone Redis: one call for every shard. Cluster: one call per shard, since a script runs in one slot. */
+  private groupIntoCalls(entries: readonly Entry[]): Entry[][] {
+    const groups = new Map<string, Entry[]>();
+    for (const entry of entries) {
+      const group = groups.get(entry.shard.counters);
+      if (group) group.push(entry);
+      else groups.set(entry.shard.counters, [entry]);
+    }
+    if (this.cluster) return [...groups.values()];
+    return [[...groups.values()].flat()];
+  }
+
+  /** One script call; the entries are grouped by shard (groupIntoCalls keeps each shard's entries together). */
+  private async call(entries: readonly Entry[]): Promise<number[]> {
+    const counters: string[] = [];
+    const sizes: string[] = [];
+    const seen: string[] = [];
+    const values: string[] = [];
+    let current = "";
+    let size = 0;
+    for (const entry of entries) {
+      const event = entry.waiter.events[entry.index]!;
+      const shard = entry.shard;
+      if (shard.counters !== current) {
+        if (size > 0) sizes.push(String(size));
+        counters.push(shard.counters);
+        current = shard.counters;
+        size = 0;
+      }
+      size++;
+      seen.push(shard.seen(event.paymentId));
+      values.push(event.type === "refund" ? `-${event.amount}` : String(event.amount), event.channel ?? "", event.category ?? "");
+    }
+    sizes.push(String(size));
+    const keysThenArgs = counters.concat(seen, this.ttl, String(counters.length), sizes, values);
+    const results = await this.redis.scCountPaymentsV1(counters.length + seen.length, keysThenArgs);
+    if (!Array.isArray(results) || results.length !== entries.length)
+      throw new Error(
+        `count-payments script returned ${Array.isArray(results) ? results.length : typeof results} results for ${entries.length} events`,
+      );
+    return results;
+  }
+
+  private keysOf(campaign: string): CampaignKeys {
+    if (campaign !== this.lastCampaign || this.lastKeys === undefined) {
+      this.lastKeys = campaignKeys(campaign, this.options.shards);
+      this.lastCampaign = campaign;
+    }
+    return this.lastKeys;
+  }
+
+  private settle(entries: readonly Entry[], results: readonly number[]): void {
+    entries.forEach((entry, i) => {
+      let outcome: WriteOutcome;
+      try {
+        outcome = toOutcome(results[i]!);
+      } catch (err) {
+        this.fail(entry, err);
+        return;
+      }
+      entry.waiter.outcomes[entry.index] = outcome;
+      this.done(entry.waiter);
+    });
+  }
+
+  private fail(entry: Entry, err: unknown): void {
+    entry.waiter.error ??= err;
+    this.done(entry.waiter);
+  }
+
+  private done(waiter: Waiter): void {
+    if (--waiter.remaining > 0) return;
+    if (waiter.error !== undefined) waiter.reject(waiter.error);
+    else waiter.resolve(waiter.outcomes);
   }
 }
 
@@ -52,5 +238,5 @@ function toOutcome(result: number): WriteOutcome {
   if (result === CountOutcome.counted) return "counted";
   if (result === CountOutcome.duplicate) return "duplicate";
   if (result === CountOutcome.conflict) return "conflict";
-  throw new Error(`count-payment script returned unexpected ${result}`);
+  throw new Error(`count-payments script returned unexpected ${result}`);
 }
