@@ -5,9 +5,10 @@ import { campaignKeys } from "../core/keys.js";
 import { RedisServer } from "../test/support/redis-server.js";
 import { startChild } from "./lib/child.js";
 import { benchCommand, int, isMain, runMain } from "./lib/cli.js";
-import type { FromWorker, ToWorker } from "./lib/fanout-worker.js";
+import type { FanoutWorkerData, FromWorker, ToWorker } from "./lib/fanout-worker.js";
 import { LatencyRecorder } from "./lib/histogram.js";
 import { note, withProgress } from "./lib/progress.js";
+import { epochMs, type RawWsErrors } from "./lib/raw-ws.js";
 import { type BenchResult, computeRatios, finishResult, startResult } from "./lib/results.js";
 
 export interface FanoutOptions {
@@ -15,6 +16,8 @@ export interface FanoutOptions {
   readonly viewers: number;
   readonly workers: number;
   readonly hz: number;
+  /** Run the ws relay baseline too (default true). */
+  readonly baseline?: boolean;
   readonly out: string;
 }
 
@@ -25,14 +28,16 @@ const workerUrl = new URL("./lib/fanout-worker.ts", import.meta.url);
 const workerBoot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
 let seq = 0;
 
+/** A snapshot as the aggregator would publish it, plus `publishedAtMs` (epoch ms, sub-millisecond) right after seq. */
 function snapshot(): string {
   seq++;
-  const at = new Date().toISOString();
+  const publishedAtMs = epochMs();
   return JSON.stringify({
     campaign,
     epoch: "bench",
     seq,
-    at,
+    publishedAtMs,
+    at: new Date(publishedAtMs).toISOString(),
     currency: "KRW",
     total: String(seq * 10000),
     count: seq,
@@ -59,11 +64,18 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
   const server = await startChild(child, { REDIS_URL: redisUrl, CAMPAIGN: campaign, MAX_CONNECTIONS: "1000000" });
   try {
     const idle = server.usage();
-    const url = `ws://127.0.0.1:${server.info.port}/v1/live`;
     const per = Math.ceil(options.viewers / options.workers);
     const workers = Array.from({ length: options.workers }, (_, i) => {
       const viewers = Math.max(0, Math.min(per, options.viewers - i * per));
-      return new Worker(workerBoot, { eval: true, workerData: { url, viewers, firstAddress: 2 + i * 50, addresses: 50 } });
+      const workerData: FanoutWorkerData = {
+        host: "127.0.0.1",
+        port: server.info.port ?? 0,
+        path: "/v1/live",
+        viewers,
+        firstAddress: 2 + i * 50,
+        addresses: 50,
+      };
+      return new Worker(workerBoot, { eval: true, workerData });
     });
     const connected = await withProgress(
       `${child}: connecting ${options.viewers}`,
@@ -71,8 +83,12 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
       Promise.all(workers.map((w) => once(w, "connected"))),
     );
     const failed = connected.reduce((sum, c) => sum + c.failed, 0);
+    const firstError = connected.find((c) => c.firstError !== undefined)?.firstError;
+    if (failed > 0) note(`${child}: ${failed} viewers failed to connect (first: ${firstError})`);
     const loaded = server.usage();
     for (const w of workers) w.postMessage({ type: "measure", afterSeq: seq } satisfies ToWorker);
+    const firstSeq = seq + 1;
+    const clientCpu0 = process.cpuUsage();
     const t0 = Date.now();
     const timer = setInterval(() => void redis.publish(keys.snapshots, snapshot()), 1000 / options.hz);
     await withProgress(
@@ -84,6 +100,7 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
     await new Promise((r) => setTimeout(r, 300));
     const seconds = (Date.now() - t0) / 1000;
     const after = server.usage();
+    const clientCpu = process.cpuUsage(clientCpu0);
     const done = await Promise.all(
       workers.map((w) => {
         const result = once(w, "done");
@@ -95,16 +112,24 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
     const recorder = new LatencyRecorder();
     for (const d of done) for (const ms of d.latenciesMs) recorder.recordMs(ms);
     const s = recorder.summary();
+    const published = seq - firstSeq + 1;
+    const errors: RawWsErrors = { handshake: 0, badFrames: 0, closed: 0, socketErrors: 0 };
+    for (const d of done) for (const k of Object.keys(errors) as (keyof RawWsErrors)[]) errors[k] += d.errors[k];
+    const received = done.reduce((sum, d) => sum + d.messages, 0);
     const open = Math.max(1, options.viewers - failed);
     const perThousand = 1000 / open;
     return {
       p50Ms: s.p50Ms,
       p99Ms: s.p99Ms,
       maxMs: s.maxMs,
-      messagesPerSec: Math.round(done.reduce((sum, d) => sum + d.messages, 0) / seconds),
+      messagesPerSec: Math.round(received / seconds),
+      deliveredPct: Math.round((received / Math.max(1, published * open)) * 10000) / 100,
+      skipped: done.reduce((sum, d) => sum + d.skipped, 0),
+      protocolErrors: errors.badFrames + errors.closed + errors.socketErrors + done.reduce((sum, d) => sum + d.disorder, 0),
       failedConnections: failed,
       rssMiBPer1k: idle && loaded ? Math.round(((loaded.rssBytes - idle.rssBytes) / 2 ** 20) * perThousand * 100) / 100 : -1,
       cpuPctPer1k: loaded && after ? Math.round(((after.cpuSeconds - loaded.cpuSeconds) / seconds) * 100 * perThousand * 100) / 100 : -1,
+      clientCpuPct: Math.round(((clientCpu.user + clientCpu.system) / 1e6 / seconds) * 100),
     };
   } finally {
     await server.stop();
@@ -120,10 +145,13 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
   try {
     await redis.set(keys.latest, snapshot());
     const scenario = `${options.viewers} viewers, ${options.hz} Hz`;
-    const baseline = await measureServer("ws-broadcaster", redis, server.url, options);
-    result.rows.push({ scenario, subject: "ws relay (baseline)", baseline: undefined, metrics: baseline });
+    const withBaseline = options.baseline !== false;
+    if (withBaseline) {
+      const baseline = await measureServer("ws-broadcaster", redis, server.url, options);
+      result.rows.push({ scenario, subject: "ws relay (baseline)", baseline: undefined, metrics: baseline });
+    }
     const uws = await measureServer("broadcaster-only", redis, server.url, options);
-    result.rows.push({ scenario, subject: "uWS broadcaster", baseline: "ws relay (baseline)", metrics: uws });
+    result.rows.push({ scenario, subject: "uWS broadcaster", baseline: withBaseline ? "ws relay (baseline)" : undefined, metrics: uws });
     result.targets.push({
       target: "10k viewers p99 ≤ 50 ms",
       actual: `${uws.p99Ms} ms with ${options.viewers} viewers`,
@@ -135,9 +163,10 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
   }
   computeRatios(result);
   result.notes.push(
-    "The benchmark publishes snapshots itself (no aggregator) with `at` = publish time, so latency = receive wall clock - at (1 ms resolution, same machine).",
-    `Viewers run in ${options.workers} worker threads of this process, from 127.0.0.x source addresses; on 2 cores they compete with the server, so latency includes client scheduling.`,
-    "rssMiBPer1k: server RSS growth from idle to all connected, per 1,000 viewers; cpuPctPer1k: server CPU % while publishing, per 1,000 viewers.",
+    "The benchmark publishes snapshots itself (no aggregator) with `publishedAtMs` = publish time (epoch ms from performance.timeOrigin + performance.now(), sub-millisecond; extra field, the contract allows it), so latency = receive time - publishedAtMs, both clocks of this process.",
+    `Viewers are raw WebSocket clients (bench/lib/raw-ws.ts: net.Socket, own upgrade handshake checked against Sec-WebSocket-Accept, unmasked frames parsed from one shared read buffer, seq and publishedAtMs read with indexOf, pings answered) in ${options.workers} worker threads of this process, from 127.0.0.x source addresses; on 2 cores they compete with the server, so latency includes client scheduling.`,
+    "deliveredPct: messages received during the measured phase / (snapshots published × connected viewers); skipped: snapshots a viewer never got because a later one superseded it; protocolErrors: bad frames, unexpected closes, socket errors, seq not increasing, or a message without seq/publishedAtMs.",
+    "rssMiBPer1k: server RSS growth from idle to all connected, per 1,000 viewers; cpuPctPer1k: server CPU % while publishing, per 1,000 viewers; clientCpuPct: CPU % of this process (all viewer threads and the publisher) while publishing.",
   );
   finishResult(result, started, options.out);
   return result;
@@ -147,7 +176,8 @@ export function fanoutCommand() {
   return benchCommand("fanout", "publish→receive latency for N WebSocket viewers at 10 Hz: uWS broadcaster vs a ws relay", 5)
     .option("-v, --viewers <n>", "WebSocket viewers", int, 10_000)
     .option("-w, --workers <n>", "client worker threads", int, 2)
-    .option("--hz <n>", "snapshots published per second", int, 10);
+    .option("--hz <n>", "snapshots published per second", int, 10)
+    .option("--no-baseline", "skip the ws relay baseline (for profiling the uWS run alone)");
 }
 
 if (isMain(import.meta.url)) {

@@ -1,9 +1,12 @@
-// Worker thread for the fanout benchmark: holds a share of the viewers and records publish→receive latency from each snapshot's `at`.
+// Worker thread for the fanout benchmark: holds a share of the viewers (raw WebSocket clients, see raw-ws.ts) and records
+// publish→receive latency from each snapshot's `publishedAtMs` (epoch ms, sub-millisecond, set by the publisher).
 import { parentPort, workerData } from "node:worker_threads";
-import WebSocket from "ws";
+import { epochMs, fieldNeedle, RawViewerPool, type RawWsErrors, readIntField, readNumberField } from "./raw-ws.js";
 
 export interface FanoutWorkerData {
-  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
   readonly viewers: number;
   /** Viewers connect from 127.0.0.<first + i % addresses>, so many sockets do not share one source address. */
   readonly firstAddress: number;
@@ -11,48 +14,79 @@ export interface FanoutWorkerData {
 }
 
 export type ToWorker = { type: "measure"; afterSeq: number } | { type: "stop" };
-export type FromWorker = { type: "connected"; failed: number } | { type: "done"; latenciesMs: Float64Array; messages: number };
+export type FromWorker =
+  | { type: "connected"; failed: number; firstError: string | undefined }
+  | {
+      type: "done";
+      latenciesMs: Float64Array;
+      messages: number;
+      /** Snapshots a viewer never got because a later one superseded it (slow viewer), within the measured phase. */
+      skipped: number;
+      /** Messages with a seq not above the viewer's previous one, or without seq / publishedAtMs. */
+      disorder: number;
+      errors: RawWsErrors;
+    };
 
 const data = workerData as FanoutWorkerData;
 const port = parentPort!;
-const sockets: WebSocket[] = [];
+const seqNeedle = fieldNeedle("seq");
+const publishedNeedle = fieldNeedle("publishedAtMs");
+const lastSeq = new Float64Array(data.viewers).fill(-1);
 let afterSeq = Number.POSITIVE_INFINITY;
 let messages = 0;
-const latencies: number[] = [];
+let skipped = 0;
+let disorder = 0;
+let latencies = new Float64Array(1 << 16);
 
-function onMessage(raw: WebSocket.RawData): void {
-  const text = String(raw);
-  const now = Date.now();
-  // Only seq and at are needed: cheaper than parsing the whole snapshot on 10k sockets.
-  const seq = Number(/"seq":(\d+)/.exec(text)?.[1] ?? -1);
+function record(ms: number): void {
+  if (messages === latencies.length) {
+    const grown = new Float64Array(latencies.length * 2);
+    grown.set(latencies);
+    latencies = grown;
+  }
+  latencies[messages++] = ms;
+}
+
+function onText(viewer: number, buf: Buffer, start: number, end: number): void {
+  const now = epochMs();
+  const seq = readIntField(buf, start, end, seqNeedle);
+  const last = lastSeq[viewer]!;
+  if (seq <= last) {
+    disorder++;
+    return;
+  }
+  lastSeq[viewer] = seq;
   if (seq <= afterSeq) return;
-  messages++;
-  const at = /"at":"([^"]+)"/.exec(text)?.[1];
-  if (at !== undefined) latencies.push(now - Date.parse(at));
+  if (last > afterSeq && seq > last + 1) skipped += seq - last - 1;
+  const published = readNumberField(buf, start, end, publishedNeedle);
+  if (Number.isNaN(published)) disorder++;
+  else record(now - published);
 }
 
+const pool = new RawViewerPool({ host: data.host, port: data.port, path: data.path, onText });
 let failed = 0;
-const connectOne = (i: number) =>
-  new Promise<void>((resolve) => {
-    const localAddress = `127.0.0.${data.firstAddress + (i % data.addresses)}`;
-    const ws = new WebSocket(data.url, { localAddress, perMessageDeflate: false, handshakeTimeout: 10_000 });
-    sockets.push(ws);
-    ws.on("message", onMessage);
-    ws.once("open", () => resolve());
-    ws.once("error", () => {
-      failed++;
-      resolve();
-    });
-  });
-for (let i = 0; i < data.viewers; i += 100) {
-  await Promise.all(Array.from({ length: Math.min(100, data.viewers - i) }, (_, k) => connectOne(i + k)));
-}
-port.postMessage({ type: "connected", failed } satisfies FromWorker);
+let firstError: string | undefined;
+const concurrency = 100;
+let next = 0;
+await Promise.all(
+  Array.from({ length: Math.min(concurrency, data.viewers) }, async () => {
+    while (next < data.viewers) {
+      const i = next++;
+      await pool.connect(`127.0.0.${data.firstAddress + (i % data.addresses)}`).catch((err: Error) => {
+        failed++;
+        firstError ??= err.message;
+      });
+    }
+  }),
+);
+port.postMessage({ type: "connected", failed, firstError } satisfies FromWorker);
 port.on("message", (msg: ToWorker) => {
   if (msg.type === "measure") afterSeq = msg.afterSeq;
   else {
-    for (const ws of sockets) ws.terminate();
-    const latenciesMs = Float64Array.from(latencies);
-    port.postMessage({ type: "done", latenciesMs, messages } satisfies FromWorker, [latenciesMs.buffer]);
+    pool.close();
+    const latenciesMs = latencies.slice(0, messages);
+    port.postMessage({ type: "done", latenciesMs, messages, skipped, disorder, errors: pool.errors } satisfies FromWorker, [
+      latenciesMs.buffer,
+    ]);
   }
 });
