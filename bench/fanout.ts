@@ -1,5 +1,5 @@
 // fanout benchmark: N WebSocket viewers while snapshots are published at 10 Hz; uWS broadcaster vs a `ws` relay baseline.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { Redis } from "ioredis";
 import { campaignKeys } from "../core/keys.js";
 import { RedisServer } from "../test/support/redis-server.js";
@@ -10,6 +10,7 @@ import { LatencyRecorder } from "./lib/histogram.js";
 import { note, withProgress } from "./lib/progress.js";
 import { epochMs, type RawWsErrors } from "./lib/raw-ws.js";
 import { type BenchResult, computeRatios, finishResult, startResult } from "./lib/results.js";
+import { nextMessage, startTsWorker } from "./lib/ts-worker.js";
 
 export interface FanoutOptions {
   readonly duration: number;
@@ -24,8 +25,6 @@ export interface FanoutOptions {
 const campaign = "bench-fanout";
 const keys = campaignKeys(campaign, 64);
 const workerUrl = new URL("./lib/fanout-worker.ts", import.meta.url);
-// Worker threads do not inherit tsx's loader: register it in the worker, then load the TypeScript worker module.
-const workerBoot = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
 let seq = 0;
 
 /** A snapshot as the aggregator would publish it, plus `publishedAtMs` (epoch ms, sub-millisecond) right after seq. */
@@ -52,13 +51,7 @@ function snapshot(): string {
   });
 }
 
-function once<T extends FromWorker["type"]>(worker: Worker, type: T): Promise<Extract<FromWorker, { type: T }>> {
-  return new Promise((resolve, reject) => {
-    worker.on("message", (msg: FromWorker) => msg.type === type && resolve(msg as Extract<FromWorker, { type: T }>));
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`fanout worker exited with ${code} before "${type}"`)));
-  });
-}
+const once = <T extends FromWorker["type"]>(worker: Worker, type: T) => nextMessage<FromWorker, T>(worker, type);
 
 async function measureServer(child: string, redis: Redis, redisUrl: string, options: FanoutOptions) {
   const server = await startChild(child, { REDIS_URL: redisUrl, CAMPAIGN: campaign, MAX_CONNECTIONS: "1000000" });
@@ -75,7 +68,7 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
         firstAddress: 2 + i * 50,
         addresses: 50,
       };
-      return new Worker(workerBoot, { eval: true, workerData });
+      return startTsWorker(workerUrl, workerData);
     });
     const connected = await withProgress(
       `${child}: connecting ${options.viewers}`,
