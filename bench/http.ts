@@ -7,7 +7,7 @@ import { benchCommand, hasCommand, int, isMain, runMain } from "./lib/cli.js";
 import { type LoadFigures, runLoad } from "./lib/load.js";
 import { note } from "./lib/progress.js";
 import { type BenchResult, computeRatios, finishResult, type ResultRow, startResult } from "./lib/results.js";
-import { runWrk } from "./lib/wrk.js";
+import { runWrk, type WrkFigures } from "./lib/wrk.js";
 
 export interface HttpOptions {
   readonly duration: number;
@@ -126,7 +126,7 @@ export async function runHttp(options: HttpOptions): Promise<BenchResult> {
     result.notes.push(
       `Response: ${body.length}-byte body; headers every server sends: ${Object.keys(headers).join(", ")} (plus Date and Content-Length; node:http adds Connection/Keep-Alive, uWS adds "uWebSockets: 20"). All keep-alive, ${c} connections, ${options.duration} s per row, one server per child process.`,
       useWrk
-        ? `wrk rows: wrk ${wrkThreads} thread(s) as a child process (on 2 cores: one load-generator thread, one server process); pipelining via a Lua request() that writes N requests at once; p50/p99/max from wrk's latency histogram.`
+        ? `wrk rows: wrk ${wrkThreads} thread(s) as a child process (on 2 cores: one load-generator thread, one server process); pipelining via a Lua request() that writes N requests at once; p50/p99/max from wrk's latency histogram, without p50/p99 when pipelining (wrk's coordinated-omission correction assumes one response per write and invents samples then; see the autocannon rows).`
         : hasCommand("wrk")
           ? "wrk rows: skipped (--no-wrk)."
           : "wrk rows: wrk is not installed (`apt-get install wrk`); autocannon rows only, and one autocannon thread without pipelining tops out near 50k req/s against any server on this machine.",
@@ -156,7 +156,7 @@ async function measure(
   const before = target.child?.usage();
   const t0 = performance.now();
   const load = { url: target.url, connections: o.connections, pipelining: scenario.pipelining, durationSeconds: o.duration, headers };
-  const figures: LoadFigures =
+  const figures: WrkFigures | LoadFigures =
     scenario.generator === "wrk" ? await runWrk(label, { ...load, threads: o.wrkThreads }) : await runLoad(label, load);
   const after = target.child?.usage();
   const out: Record<string, number> = { ...figures };
