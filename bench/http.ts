@@ -1,6 +1,7 @@
 // http benchmark: GET /v1/total on the broadcaster against, in the same run, a node:http server serving the same bytes
 // (the baseline) and a bare uWS app serving them (the ceiling), each in its own child process. Load comes from wrk
 // (a C load generator, when installed) and from autocannon (in this process); every row names its generator.
+import { readFileSync } from "node:fs";
 import { RedisServer } from "../test/support/redis-server.js";
 import { type ChildServer, startChild } from "./lib/child.js";
 import { benchCommand, hasCommand, int, isMain, runMain } from "./lib/cli.js";
@@ -131,7 +132,7 @@ export async function runHttp(options: HttpOptions): Promise<BenchResult> {
           ? "wrk rows: skipped (--no-wrk)."
           : "wrk rows: wrk is not installed (`apt-get install wrk`); autocannon rows only, and one autocannon thread without pipelining tops out near 50k req/s against any server on this machine.",
       "autocannon rows: autocannon in this process, one thread; without pipelining it saturates before the uWS servers do, so those rows measure the client more than the server.",
-      `${CEILING}: a uWS app with no routing, query or snapshot logic writing the same prebuilt head and body; pctOfCeiling = broadcaster req/s as % of it in the same scenario. serverCpuPct = CPU of the server process during its row (100 = one core).`,
+      `${CEILING}: a uWS app with no routing, query or snapshot logic writing the same prebuilt head and body; pctOfCeiling = broadcaster req/s as % of it in the same scenario. serverCpuPct and loadGenCpuPct = CPU of the server process and of the load generator during the row (100 = one core; clock ticks of 10 ms).`,
     );
     addTargets(result, options.pipelining);
   } finally {
@@ -154,14 +155,37 @@ async function measure(
     if (etag !== null) headers = { "If-None-Match": etag };
   }
   const before = target.child?.usage();
+  const genBefore = loadGeneratorCpuSeconds(scenario.generator);
   const t0 = performance.now();
   const load = { url: target.url, connections: o.connections, pipelining: scenario.pipelining, durationSeconds: o.duration, headers };
   const figures: WrkFigures | LoadFigures =
     scenario.generator === "wrk" ? await runWrk(label, { ...load, threads: o.wrkThreads }) : await runLoad(label, load);
   const after = target.child?.usage();
+  const genAfter = loadGeneratorCpuSeconds(scenario.generator);
+  const seconds = (performance.now() - t0) / 1000;
+  const pct = (cpuSeconds: number) => Math.round((cpuSeconds / seconds) * 100);
   const out: Record<string, number> = { ...figures };
-  if (before && after) out.serverCpuPct = Math.round(((after.cpuSeconds - before.cpuSeconds) / ((performance.now() - t0) / 1000)) * 100);
+  if (before && after) out.serverCpuPct = pct(after.cpuSeconds - before.cpuSeconds);
+  if (genBefore !== undefined && genAfter !== undefined) out.loadGenCpuPct = pct(genAfter - genBefore);
   return out;
+}
+
+/**
+ * CPU seconds of the load generator so far: this process for autocannon; for wrk, the CPU of this process's
+ * exited children (cutime + cstime in /proc/self/stat), which grows by wrk's when it exits and is reaped.
+ */
+function loadGeneratorCpuSeconds(generator: Generator): number | undefined {
+  if (generator === "autocannon") {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  }
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function addTargets(result: BenchResult, pipelining: number): void {
