@@ -1,10 +1,12 @@
 // ingest benchmark: events/s through CounterWriter (exactly-once batch Lua, coalesced writes) vs one INCRBY per round trip
 // and vs redis-benchmark EVALSHA of the single-event and of the batch script (Redis's ceilings); also via the HTTP gateway.
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { Cluster, Redis } from "ioredis";
 import type { Config } from "../core/config.js";
 import { createRedis, type RedisClient, waitForReady } from "../core/redis.js";
 import { CounterWriter } from "../ingest/counter-writer.js";
 import { sign } from "../ingest/signature.js";
+import { sqsEvent } from "../test/fixtures/aws-events.js";
 import { RedisCluster, RedisServer } from "../test/support/redis-server.js";
 import { startChild } from "./lib/child.js";
 import { benchCommand, int, isMain, runMain } from "./lib/cli.js";
@@ -22,7 +24,12 @@ export interface IngestOptions {
   readonly shards: number;
   readonly cluster: boolean;
   readonly gateway: boolean;
+  /** The Lambda Invoke API row (default on; --no-lambda turns it off). */
+  readonly lambda?: boolean;
   readonly connections: number;
+  /** CounterWriter maxBatchEvents and maxInFlight; undefined keeps the writer's defaults. */
+  readonly flushEvents?: number;
+  readonly flushesInFlight?: number;
   readonly out: string;
 }
 
@@ -58,6 +65,14 @@ async function scriptCalls(servers: readonly RedisServer[]): Promise<number> {
   return calls;
 }
 
+/**
+ * FLUSHALL before each measured phase: every phase starts from an empty keyspace, so the writer and the ceilings
+ * run against the same number of dedupe keys (Redis slows down as millions of them accumulate).
+ */
+async function emptyDatabases(servers: readonly RedisServer[]): Promise<void> {
+  await Promise.all(servers.map((server) => server.cli("flushall")));
+}
+
 interface WriterPhase {
   readonly label: string;
   readonly shards: number;
@@ -66,20 +81,32 @@ interface WriterPhase {
 }
 
 async function writerPhase(redis: RedisClient, servers: readonly RedisServer[], options: IngestOptions, phase: WriterPhase) {
-  const writer = new CounterWriter(redis, { shards: phase.shards, dedupeTtlSeconds });
+  const writer = new CounterWriter(redis, {
+    shards: phase.shards,
+    dedupeTtlSeconds,
+    maxBatchEvents: options.flushEvents,
+    maxInFlight: options.flushesInFlight,
+  });
   const inFlight = Math.max(1, Math.round((options.concurrency * options.batch) / phase.eventsPerWrite));
   // Warm-up outside the clock: the first few thousand calls run unoptimised code and load the script.
   for (let i = 0; i < warmupBatches; i++)
     await Promise.all(Array.from({ length: inFlight }, () => writer.write(paymentEvents(phase.eventsPerWrite, campaign))));
+  await emptyDatabases(servers);
   const callsBefore = await scriptCalls(servers);
+  const cpuBefore = process.cpuUsage();
   let events = 0;
   const figures = await timedLoop(phase.label, options.duration * 1000, inFlight, async () => {
     const outcomes = await writer.write(paymentEvents(phase.eventsPerWrite, campaign));
     events += outcomes.length;
     return outcomes.length;
   });
+  const cpu = process.cpuUsage(cpuBefore);
   const calls = (await scriptCalls(servers)) - callsBefore;
-  return { ...figures, eventsPerCall: calls > 0 ? Math.round((events / calls) * 10) / 10 : 0 };
+  return {
+    ...figures,
+    eventsPerCall: calls > 0 ? Math.round((events / calls) * 10) / 10 : 0,
+    clientCpuUsPerEvent: events > 0 ? Math.round(((cpu.user + cpu.system) / events) * 100) / 100 : 0,
+  };
 }
 
 const singleCeiling = "redis-benchmark EVALSHA count-payment-2.lua, 1 event/call (ceiling)";
@@ -99,6 +126,7 @@ async function topologyRows(
 ): Promise<ResultRow[]> {
   const durationMs = options.duration * 1000;
   const rows: ResultRow[] = [{ scenario, subject: naive, baseline: undefined, metrics: await naivePhase(target, durationMs) }];
+  if (single) await emptyDatabases([single]);
   const ceiling = single ? await evalshaCeiling(single, options.duration, campaign) : undefined;
   if (ceiling !== undefined) rows.push({ scenario, subject: singleCeiling, baseline: naive, metrics: { perSec: ceiling } });
   const phases: WriterPhase[] = [
@@ -127,6 +155,7 @@ async function topologyRows(
   }
   const main = writerRows[0]!;
   const batch = Math.max(1, Math.round(main.metrics.eventsPerCall ?? 1));
+  if (single) await emptyDatabases([single]);
   const calls = single ? await batchEvalshaCeiling(single, options.duration, campaign, batch, options.shards) : undefined;
   if (calls !== undefined) {
     const batchCeiling = calls * batch;
@@ -143,6 +172,7 @@ async function topologyRows(
 }
 
 async function gatewayRow(server: RedisServer, options: IngestOptions): Promise<ResultRow> {
+  await emptyDatabases([server]);
   const gateway = await startChild("gateway", {
     REDIS_URL: server.url,
     CAMPAIGN: campaign,
@@ -174,6 +204,56 @@ async function gatewayRow(server: RedisServer, options: IngestOptions): Promise<
   }
 }
 
+/** Records per SQS invocation in the Lambda row; each record carries batch / lambdaRecords events. */
+const lambdaRecords = 10;
+
+/**
+ * The real @aws-sdk/client-lambda InvokeCommand (RequestResponse) against the local Invoke API child: ingestQueue with
+ * SQS events of lambdaRecords records, `concurrency` invocations in flight from this process.
+ */
+async function lambdaRow(server: RedisServer, options: IngestOptions): Promise<ResultRow> {
+  await emptyDatabases([server]);
+  const api = await startChild("lambda-api", { REDIS_URL: server.url, CAMPAIGN: campaign, SHARDS: String(options.shards) });
+  const client = new LambdaClient({
+    endpoint: `http://127.0.0.1:${api.info.port}`,
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" },
+    maxAttempts: 1,
+  });
+  const perRecord = Math.max(1, Math.floor(options.batch / lambdaRecords));
+  let message = 0;
+  const invokeOnce = async () => {
+    const event = sqsEvent(
+      Array.from({ length: lambdaRecords }, () => ({
+        messageId: `m-${++message}`,
+        body: paymentEvents(perRecord, campaign).map(({ category: _c, ...e }) => e),
+      })),
+    );
+    const out = await client.send(new InvokeCommand({ FunctionName: "ingestQueue", Payload: Buffer.from(JSON.stringify(event)) }));
+    const answer = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString("utf8")) as { batchItemFailures?: unknown[] };
+    if (out.FunctionError || (answer.batchItemFailures?.length ?? 0) > 0) throw new Error(`ingestQueue failed: ${JSON.stringify(answer)}`);
+    return lambdaRecords * perRecord;
+  };
+  try {
+    for (let i = 0; i < warmupBatches; i++) await Promise.all(Array.from({ length: options.concurrency }, invokeOnce));
+    const metrics = await timedLoop(
+      `Lambda InvokeCommand ingestQueue, ${lambdaRecords} × ${perRecord} events`,
+      options.duration * 1000,
+      options.concurrency,
+      invokeOnce,
+    );
+    return {
+      scenario: "single node",
+      subject: `Lambda Invoke API, InvokeCommand ingestQueue (${lambdaRecords} SQS records × ${perRecord} events)`,
+      baseline: naive,
+      metrics,
+    };
+  } finally {
+    client.destroy();
+    await api.stop();
+  }
+}
+
 export async function runIngest(options: IngestOptions): Promise<BenchResult> {
   const started = Date.now();
   const result = startResult("ingest", { ...options }, { name: "perSec", higherIsBetter: true });
@@ -185,6 +265,7 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
       result.notes.push("redis-benchmark not found or unparsable: no EVALSHA ceiling in this run.");
     result.rows.push(...rows);
     if (options.gateway) result.rows.push(await gatewayRow(server, options));
+    if (options.lambda !== false) result.rows.push(await lambdaRow(server, options));
   } finally {
     await server.stop();
   }
@@ -229,8 +310,9 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
   result.notes.push(
     `Writer: ${options.concurrency} × ${options.batch} events in flight (as ${options.concurrency} ${options.batch}-event writes, or ${options.concurrency * options.batch} one-event writes), exactly-once on, one CounterWriter and one ioredis client in this process. Concurrent writes are coalesced: one count-payments-n.lua call per flush on a single node (every shard), one per shard on the cluster; eventsPerCall is the mean, from INFO commandstats.`,
     "Ceilings: redis-benchmark on the same server, random payment ids, 50 clients × pipeline 16 for the single-event script, 8 clients × pipeline 2 for the batch script (events/s = calls/s × events per call, spread over the shards as the writer groups them). pctOfCeiling compares with the single-event script, pctOfBatchCeiling with the batch script.",
-    "perSec is events per second (requests per second for the naive baseline, one event each); p50/p99/max are per write() call (per request for the gateway).",
+    "perSec is events per second (requests per second for the naive baseline, one event each); p50/p99/max are per write() call (per request for the gateway). clientCpuUsPerEvent is this process's CPU time (event generation + writer + ioredis) per event. Redis is emptied (FLUSHALL) before each measured phase.",
     "The gateway row's load generator (autocannon, signing each body) shares this process; the gateway runs in its own.",
+    `The Lambda row: @aws-sdk/client-lambda InvokeCommand (RequestResponse) from this process, ${options.concurrency} invocations in flight, against the local Invoke API in its own process; p50/p99/max are per invocation.`,
   );
   finishResult(result, started, options.out);
   return result;
@@ -241,9 +323,12 @@ export function ingestCommand() {
     .option("-b, --batch <n>", "events per write call / per POST", int, 100)
     .option("--concurrency <n>", "write calls of --batch events in flight (the one-event run keeps concurrency × batch in flight)", int, 8)
     .option("-s, --shards <n>", "shard count for the sharded runs", int, 64)
+    .option("--flush-events <n>", "CounterWriter maxBatchEvents: most events per flush (writer default if unset)", int)
+    .option("--flushes-in-flight <n>", "CounterWriter maxInFlight: flushes in flight at once (writer default if unset)", int)
     .option("-c, --connections <n>", "autocannon connections for the gateway run", int, 20)
     .option("--no-cluster", "skip the 3-master cluster runs")
-    .option("--no-gateway", "skip the HTTP gateway run");
+    .option("--no-gateway", "skip the HTTP gateway run")
+    .option("--no-lambda", "skip the Lambda Invoke API run");
 }
 
 if (isMain(import.meta.url)) {
