@@ -62,6 +62,8 @@ export class CounterWriter {
     this.maxInFlight = options.maxInFlight ?? 2;
     if (!Number.isInteger(this.maxBatchEvents) || this.maxBatchEvents < 1 || this.maxBatchEvents > maxEventsPerScriptCall)
       throw new RangeError(`maxBatchEvents must be an integer in 1..${maxEventsPerScriptCall}, got ${this.maxBatchEvents}`);
+    if (!Number.isInteger(options.shards) || options.shards < 1)
+      throw new RangeError(`shards must be a positive integer, got ${options.shards}`);
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1)
       throw new RangeError(`maxInFlight must be a positive integer, got ${this.maxInFlight}`);
     this.cluster = isCluster(redis);
@@ -77,7 +79,7 @@ export class CounterWriter {
     if (events.length === 0) return Promise.resolve([]);
     return new Promise<WriteOutcome[]>((resolve, reject) => {
       this.queue.push({
-        events,
+        events: events.slice(), // the caller may reuse its array before the flush that sends these events
         outcomes: new Array<WriteOutcome>(events.length),
         taken: 0,
         remaining: events.length,

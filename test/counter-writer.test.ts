@@ -187,6 +187,7 @@ describe("counter writer", () => {
     expect(() => new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 4097 })).toThrow(RangeError);
     expect(() => new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 0 })).toThrow(RangeError);
     expect(() => new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxInFlight: 0 })).toThrow(RangeError);
+    expect(() => new CounterWriter(redis, { shards: 0, dedupeTtlSeconds: 3600 })).toThrow(RangeError);
   });
 
   it("fails only the caller whose events hit the failed node, not the callers coalesced with it", async () => {
