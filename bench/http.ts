@@ -20,6 +20,8 @@ export interface HttpOptions {
   readonly wrk?: boolean;
   /** wrk threads (default 1: on 2 cores one load-generator thread and one server process). */
   readonly wrkThreads?: number;
+  /** Measure every row this many times, servers alternating, and keep the median run (default 1). */
+  readonly rounds?: number;
 }
 
 const SUBJECT = "broadcaster /v1/total";
@@ -49,8 +51,9 @@ interface Scenario {
 export async function runHttp(options: HttpOptions): Promise<BenchResult> {
   const started = Date.now();
   const wrkThreads = options.wrkThreads ?? 1;
+  const rounds = Math.max(1, options.rounds ?? 1);
   const useWrk = (options.wrk ?? true) && hasCommand("wrk");
-  const result = startResult("http", { ...options, wrkThreads, wrk: useWrk }, { name: "reqPerSec", higherIsBetter: true });
+  const result = startResult("http", { ...options, wrkThreads, rounds, wrk: useWrk }, { name: "reqPerSec", higherIsBetter: true });
   const owned: Array<{ stop(): Promise<void> }> = [];
   try {
     let url = options.url;
@@ -109,15 +112,26 @@ export async function runHttp(options: HttpOptions): Promise<BenchResult> {
       });
 
     for (const scenario of scenarios) {
-      for (const target of scenario.targets) {
-        const figures = await measure(scenario, target, { duration: options.duration, connections: c, wrkThreads, broadcasterUrl: url });
+      // Rounds alternate the servers, so a burst of load from elsewhere on the machine hits all of them alike.
+      const runs = new Map<Target, Array<Record<string, number>>>(scenario.targets.map((t) => [t, []]));
+      for (let round = 1; round <= rounds; round++)
+        for (const target of scenario.targets) {
+          const o = {
+            duration: options.duration,
+            connections: c,
+            wrkThreads,
+            broadcasterUrl: url,
+            round: rounds > 1 ? ` ${round}/${rounds}` : "",
+          };
+          runs.get(target)!.push(await measure(scenario, target, o));
+        }
+      for (const [target, figures] of runs)
         result.rows.push({
           scenario: scenario.name,
           subject: target.subject,
           baseline: target === nodeHttp ? undefined : BASELINE,
-          metrics: figures,
+          metrics: medianRun(figures),
         });
-      }
       const subject = result.rows.find((r) => r.scenario === scenario.name && r.subject === SUBJECT);
       const top = result.rows.find((r) => r.scenario === scenario.name && r.subject === CEILING);
       if (subject && top?.metrics.reqPerSec)
@@ -125,7 +139,7 @@ export async function runHttp(options: HttpOptions): Promise<BenchResult> {
     }
 
     result.notes.push(
-      `Response: ${body.length}-byte body; headers every server sends: ${Object.keys(headers).join(", ")} (plus Date and Content-Length; node:http adds Connection/Keep-Alive, uWS adds "uWebSockets: 20"). All keep-alive, ${c} connections, ${options.duration} s per row, one server per child process.`,
+      `Response: ${body.length}-byte body; headers every server sends: ${Object.keys(headers).join(", ")} (plus Date and Content-Length; node:http adds Connection/Keep-Alive, uWS adds "uWebSockets: 20"). All keep-alive, ${c} connections, ${options.duration} s per run, one server per child process${rounds > 1 ? `; each row is the median-req/s run of ${rounds}, servers alternating` : ""}.`,
       useWrk
         ? `wrk rows: wrk ${wrkThreads} thread(s) as a child process (on 2 cores: one load-generator thread, one server process); pipelining via a Lua request() that writes N requests at once; p50/p99/max from wrk's latency histogram, without p50/p99 when pipelining (wrk's coordinated-omission correction assumes one response per write and invents samples then; see the autocannon rows).`
         : hasCommand("wrk")
@@ -142,12 +156,18 @@ export async function runHttp(options: HttpOptions): Promise<BenchResult> {
   return result;
 }
 
+/** The run with the median req/s (all its figures, so they stay consistent with each other). */
+function medianRun(runs: Array<Record<string, number>>): Record<string, number> {
+  const sorted = [...runs].sort((a, b) => (a.reqPerSec ?? 0) - (b.reqPerSec ?? 0));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 async function measure(
   scenario: Scenario,
   target: Target,
-  o: { duration: number; connections: number; wrkThreads: number; broadcasterUrl: string },
+  o: { duration: number; connections: number; wrkThreads: number; broadcasterUrl: string; round: string },
 ): Promise<Record<string, number>> {
-  const label = `${scenario.generator} p=${scenario.pipelining}${scenario.conditional ? " 304" : ""} ${target.subject}`;
+  const label = `${scenario.generator} p=${scenario.pipelining}${scenario.conditional ? " 304" : ""} ${target.subject}${o.round}`;
   let headers: Record<string, string> | undefined;
   if (scenario.conditional) {
     // The current ETag, just before the row (a new snapshot in between would make this row serve some 200s).
@@ -220,7 +240,8 @@ export function httpCommand() {
     .option("-p, --pipelining <n>", "pipelined requests per connection for the second pass (1 = only the first)", int, 10)
     .option("--url <url>", "target this /v1/total instead of starting Redis and a broadcaster")
     .option("--no-wrk", "autocannon only, even when wrk is installed")
-    .option("--wrk-threads <n>", "wrk threads (1 leaves the second core to the server)", int, 1);
+    .option("--wrk-threads <n>", "wrk threads (1 leaves the second core to the server)", int, 1)
+    .option("-r, --rounds <n>", "runs per row, servers alternating; the median-req/s run is reported", int, 1);
 }
 
 if (isMain(import.meta.url)) {
