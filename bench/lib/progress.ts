@@ -4,7 +4,7 @@ import { Presets, SingleBar } from "cli-progress";
 /** Shows a bar filling over durationMs, labelled, while work runs; stops when work settles. */
 export async function withProgress<T>(label: string, durationMs: number, work: Promise<T>): Promise<T> {
   const bar = new SingleBar(
-    { format: `${label.padEnd(38)} [{bar}] {percentage}% {elapsed}s`, hideCursor: true, clearOnComplete: false, stream: process.stderr },
+    { format: `${label.padEnd(38)} [{bar}] {percentage}% {duration}s`, hideCursor: true, clearOnComplete: false, stream: process.stderr },
     Presets.shades_classic,
   );
   const started = Date.now();
