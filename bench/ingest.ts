@@ -3,8 +3,11 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { Cluster, Redis } from "ioredis";
 import type { Config } from "../core/config.js";
+import { campaignKeys } from "../core/keys.js";
 import { createRedis, type RedisClient, waitForReady } from "../core/redis.js";
+import { shardOf } from "../core/shard.js";
 import { CounterWriter } from "../ingest/counter-writer.js";
+import type { PaymentEvent } from "../ingest/payment-event.js";
 import { sign } from "../ingest/signature.js";
 import { sqsEvent } from "../test/fixtures/aws-events.js";
 import { RedisCluster, RedisServer } from "../test/support/redis-server.js";
@@ -78,15 +81,41 @@ interface WriterPhase {
   readonly shards: number;
   /** Events per write() call; concurrency × batch / eventsPerWrite calls are in flight. */
   readonly eventsPerWrite: number;
+  /** The writer before batching: one single-event script call per event, sent together (auto-pipelined). */
+  readonly perEvent?: boolean;
+}
+
+/** What CounterWriter.write did before the batch script: one count-payment-2.lua call per event. */
+function perEventWriter(redis: RedisClient, shards: number) {
+  return {
+    write: (events: readonly PaymentEvent[]) =>
+      Promise.all(
+        events.map((event) => {
+          const shard = campaignKeys(event.campaign, shards).shard(shardOf(event.paymentId, shards));
+          const amount = String(event.amount);
+          return redis.scCountPaymentV1(
+            shard.seen(event.paymentId),
+            shard.counters,
+            amount,
+            event.type,
+            dedupeTtlSeconds,
+            event.channel ?? "",
+            event.category ?? "",
+          );
+        }),
+      ),
+  };
 }
 
 async function writerPhase(redis: RedisClient, servers: readonly RedisServer[], options: IngestOptions, phase: WriterPhase) {
-  const writer = new CounterWriter(redis, {
-    shards: phase.shards,
-    dedupeTtlSeconds,
-    maxBatchEvents: options.flushEvents,
-    maxInFlight: options.flushesInFlight,
-  });
+  const writer = phase.perEvent
+    ? perEventWriter(redis, phase.shards)
+    : new CounterWriter(redis, {
+        shards: phase.shards,
+        dedupeTtlSeconds,
+        maxBatchEvents: options.flushEvents,
+        maxInFlight: options.flushesInFlight,
+      });
   const inFlight = Math.max(1, Math.round((options.concurrency * options.batch) / phase.eventsPerWrite));
   // Warm-up outside the clock: the first few thousand calls run unoptimised code and load the script.
   for (let i = 0; i < warmupBatches; i++)
@@ -131,6 +160,12 @@ async function topologyRows(
   if (ceiling !== undefined) rows.push({ scenario, subject: singleCeiling, baseline: naive, metrics: { perSec: ceiling } });
   const phases: WriterPhase[] = [
     {
+      label: `previous writer: 1 script call per event, ${options.shards} shards, ${options.batch}-event writes`,
+      shards: options.shards,
+      eventsPerWrite: options.batch,
+      perEvent: true,
+    },
+    {
       label: `CounterWriter, ${options.shards} shards, ${options.batch}-event writes`,
       shards: options.shards,
       eventsPerWrite: options.batch,
@@ -148,12 +183,15 @@ async function topologyRows(
         label: `${scenario}: ${phase.label}`,
       });
       if (ceiling) metrics.pctOfCeiling = pct(metrics.perSec!, ceiling);
+      const previous = writerRows.find((r) => r.subject.startsWith("previous writer"))?.metrics.perSec;
+      if (!phase.perEvent && previous) metrics.xPreviousWriter = Math.round((metrics.perSec! / previous) * 100) / 100;
       writerRows.push({ scenario, subject: phase.label, baseline: naive, metrics });
     }
   } finally {
     redis.disconnect();
   }
-  const main = writerRows[0]!;
+  const mainIndex = writerRows.findIndex((r) => r.subject.startsWith("CounterWriter"));
+  const main = writerRows[mainIndex]!;
   const batch = Math.max(1, Math.round(main.metrics.eventsPerCall ?? 1));
   if (single) await emptyDatabases([single]);
   const calls = single ? await batchEvalshaCeiling(single, options.duration, campaign, batch, options.shards) : undefined;
@@ -165,7 +203,7 @@ async function topologyRows(
       baseline: naive,
       metrics: { perSec: batchCeiling, callsPerSec: calls, eventsPerCall: batch },
     });
-    writerRows[0] = { ...main, metrics: { ...main.metrics, pctOfBatchCeiling: pct(main.metrics.perSec!, batchCeiling) } };
+    writerRows[mainIndex] = { ...main, metrics: { ...main.metrics, pctOfBatchCeiling: pct(main.metrics.perSec!, batchCeiling) } };
   }
   rows.push(...writerRows);
   return rows;
