@@ -3,6 +3,7 @@ import type { Worker } from "node:worker_threads";
 import { Redis } from "ioredis";
 import { campaignKeys } from "../core/keys.js";
 import { RedisServer } from "../test/support/redis-server.js";
+import { type CpuLayout, cpuLayout, pin } from "./lib/affinity.js";
 import { startChild } from "./lib/child.js";
 import { benchCommand, int, isMain, runMain } from "./lib/cli.js";
 import type { FanoutWorkerData, FromWorker, ToWorker } from "./lib/fanout-worker.js";
@@ -19,6 +20,8 @@ export interface FanoutOptions {
   readonly hz: number;
   /** Run the ws relay baseline too (default true). */
   readonly baseline?: boolean;
+  /** Pin the server to the last CPU and the clients, publisher and Redis to the others (default false; needs taskset). */
+  readonly pin?: boolean;
   readonly out: string;
 }
 
@@ -53,9 +56,10 @@ function snapshot(): string {
 
 const once = <T extends FromWorker["type"]>(worker: Worker, type: T) => nextMessage<FromWorker, T>(worker, type);
 
-async function measureServer(child: string, redis: Redis, redisUrl: string, options: FanoutOptions) {
+async function measureServer(child: string, redis: Redis, redisUrl: string, options: FanoutOptions, layout: CpuLayout | undefined) {
   const server = await startChild(child, { REDIS_URL: redisUrl, CAMPAIGN: campaign, MAX_CONNECTIONS: "1000000" });
   try {
+    if (layout) pin(server.pid, layout.server);
     const idle = server.usage();
     const per = Math.ceil(options.viewers / options.workers);
     const workers = Array.from({ length: options.workers }, (_, i) => {
@@ -106,6 +110,17 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
     for (const d of done) for (const ms of d.latenciesMs) recorder.recordMs(ms);
     const s = recorder.summary();
     const published = seq - firstSeq + 1;
+    // Per snapshot: first and last viewer to get it (all threads); medians over snapshots show pipeline vs burst length.
+    const ranges = new Map<number, [number, number]>();
+    for (const d of done)
+      for (const [s, [lo, hi]] of Object.entries(d.spread)) {
+        const r = ranges.get(Number(s));
+        ranges.set(Number(s), r ? [Math.min(r[0], lo), Math.max(r[1], hi)] : [lo, hi]);
+      }
+    const median = (xs: number[]) => {
+      const sorted = xs.sort((a, b) => a - b);
+      return sorted.length === 0 ? 0 : Math.round(sorted[Math.floor(sorted.length / 2)]! * 10) / 10;
+    };
     const errors: RawWsErrors = { handshake: 0, badFrames: 0, closed: 0, socketErrors: 0 };
     for (const d of done) for (const k of Object.keys(errors) as (keyof RawWsErrors)[]) errors[k] += d.errors[k];
     const received = done.reduce((sum, d) => sum + d.messages, 0);
@@ -115,6 +130,8 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
       p50Ms: s.p50Ms,
       p99Ms: s.p99Ms,
       maxMs: s.maxMs,
+      firstViewerMs: median([...ranges.values()].map((r) => r[0])),
+      lastViewerMs: median([...ranges.values()].map((r) => r[1])),
       messagesPerSec: Math.round(received / seconds),
       deliveredPct: Math.round((received / Math.max(1, published * open)) * 10000) / 100,
       skipped: done.reduce((sum, d) => sum + d.skipped, 0),
@@ -132,6 +149,10 @@ async function measureServer(child: string, redis: Redis, redisUrl: string, opti
 export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
   const started = Date.now();
   const result = startResult("fanout", { ...options }, { name: "p99Ms", higherIsBetter: false });
+  // Pin before starting redis-server, so it inherits the clients' CPUs; the server child moves to its own CPU.
+  const layout = options.pin === true ? cpuLayout() : undefined;
+  if (options.pin === true && !layout) throw new Error("--pin needs Linux, taskset and at least 2 CPUs");
+  if (layout && !pin(process.pid, layout.clients)) throw new Error("taskset failed: run without --pin");
   note("starting redis-server ...");
   const server = await RedisServer.start();
   const redis = new Redis(server.url);
@@ -140,10 +161,10 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
     const scenario = `${options.viewers} viewers, ${options.hz} Hz`;
     const withBaseline = options.baseline !== false;
     if (withBaseline) {
-      const baseline = await measureServer("ws-broadcaster", redis, server.url, options);
+      const baseline = await measureServer("ws-broadcaster", redis, server.url, options, layout);
       result.rows.push({ scenario, subject: "ws relay (baseline)", baseline: undefined, metrics: baseline });
     }
-    const uws = await measureServer("broadcaster-only", redis, server.url, options);
+    const uws = await measureServer("broadcaster-only", redis, server.url, options, layout);
     result.rows.push({ scenario, subject: "uWS broadcaster", baseline: withBaseline ? "ws relay (baseline)" : undefined, metrics: uws });
     result.targets.push({
       target: "10k viewers p99 ≤ 50 ms",
@@ -153,11 +174,16 @@ export async function runFanout(options: FanoutOptions): Promise<BenchResult> {
   } finally {
     redis.disconnect();
     await server.stop();
+    if (layout) pin(process.pid, layout.all);
   }
   computeRatios(result);
   result.notes.push(
+    layout
+      ? `CPU pinning (taskset): the server under test on CPU ${layout.server}, this process (publisher, viewer threads) and redis-server on CPU ${layout.clients}; other processes on the machine are not pinned.`
+      : "No CPU pinning (--pin puts the server on its own CPU): server, clients and Redis float over every CPU.",
     "The benchmark publishes snapshots itself (no aggregator) with `publishedAtMs` = publish time (epoch ms from performance.timeOrigin + performance.now(), sub-millisecond; extra field, the contract allows it), so latency = receive time - publishedAtMs, both clocks of this process.",
     `Viewers are raw WebSocket clients (bench/lib/raw-ws.ts: net.Socket, own upgrade handshake checked against Sec-WebSocket-Accept, unmasked frames parsed from one shared read buffer, seq and publishedAtMs read with indexOf, pings answered) in ${options.workers} worker threads of this process, from 127.0.0.x source addresses; on 2 cores they compete with the server, so latency includes client scheduling.`,
+    "firstViewerMs / lastViewerMs: median over snapshots of the latency of the first and of the last viewer to receive each one (pipeline: Redis PUBLISH → server → first socket; burst: how long one snapshot takes to reach every socket).",
     "deliveredPct: messages received during the measured phase / (snapshots published × connected viewers); skipped: snapshots a viewer never got because a later one superseded it; protocolErrors: bad frames, unexpected closes, socket errors, seq not increasing, or a message without seq/publishedAtMs.",
     "rssMiBPer1k: server RSS growth from idle to all connected, per 1,000 viewers; cpuPctPer1k: server CPU % while publishing, per 1,000 viewers; clientCpuPct: CPU % of this process (all viewer threads and the publisher) while publishing.",
   );
@@ -170,7 +196,8 @@ export function fanoutCommand() {
     .option("-v, --viewers <n>", "WebSocket viewers", int, 10_000)
     .option("-w, --workers <n>", "client worker threads", int, 2)
     .option("--hz <n>", "snapshots published per second", int, 10)
-    .option("--no-baseline", "skip the ws relay baseline (for profiling the uWS run alone)");
+    .option("--no-baseline", "skip the ws relay baseline (for profiling the uWS run alone)")
+    .option("--pin", "pin the server to its own CPU (taskset) and the clients, publisher and Redis to the others", false);
 }
 
 if (isMain(import.meta.url)) {

@@ -25,6 +25,8 @@ export type FromWorker =
       /** Messages with a seq not above the viewer's previous one, or without seq / publishedAtMs. */
       disorder: number;
       errors: RawWsErrors;
+      /** Per snapshot seq: the earliest and the latest latency among this thread's viewers. */
+      spread: Record<number, [number, number]>;
     };
 
 const data = workerData as FanoutWorkerData;
@@ -37,6 +39,7 @@ let messages = 0;
 let skipped = 0;
 let disorder = 0;
 let latencies = new Float64Array(1 << 16);
+const spread: Record<number, [number, number]> = {};
 
 function record(ms: number): void {
   if (messages === latencies.length) {
@@ -60,7 +63,16 @@ function onText(viewer: number, buf: Buffer, start: number, end: number): void {
   if (last > afterSeq && seq > last + 1) skipped += seq - last - 1;
   const published = readNumberField(buf, start, end, publishedNeedle);
   if (Number.isNaN(published)) disorder++;
-  else record(now - published);
+  else {
+    const ms = now - published;
+    record(ms);
+    const range = spread[seq];
+    if (range === undefined) spread[seq] = [ms, ms];
+    else {
+      if (ms < range[0]) range[0] = ms;
+      if (ms > range[1]) range[1] = ms;
+    }
+  }
 }
 
 const pool = new RawViewerPool({ host: data.host, port: data.port, path: data.path, onText });
@@ -85,7 +97,7 @@ port.on("message", (msg: ToWorker) => {
   else {
     pool.close();
     const latenciesMs = latencies.slice(0, messages);
-    port.postMessage({ type: "done", latenciesMs, messages, skipped, disorder, errors: pool.errors } satisfies FromWorker, [
+    port.postMessage({ type: "done", latenciesMs, messages, skipped, disorder, errors: pool.errors, spread } satisfies FromWorker, [
       latenciesMs.buffer,
     ]);
   }
