@@ -148,6 +148,11 @@ export async function runHttp(options: HttpOptions): Promise<BenchResult> {
       "autocannon rows: autocannon in this process, one thread; without pipelining it saturates before the uWS servers do, so those rows measure the client more than the server.",
       `${CEILING}: a uWS app with no routing, query or snapshot logic writing the same prebuilt head and body; pctOfCeiling = broadcaster req/s as % of it in the same scenario. serverCpuPct and loadGenCpuPct = CPU of the server process and of the load generator during the row (100 = one core; clock ticks of 10 ms).`,
     );
+    for (const r of result.rows)
+      if ((r.metrics.errors ?? 0) > 0 || (r.metrics.non2xx ?? 0) > 0)
+        result.notes.push(
+          `${r.scenario} / ${r.subject}: ${r.metrics.errors} socket errors and ${r.metrics.non2xx} error statuses; its figures are suspect.`,
+        );
     addTargets(result, options.pipelining);
   } finally {
     for (const o of owned) await o.stop().catch(() => undefined);

@@ -31,7 +31,7 @@ const ifNoneMatchBytes = ownBuffer(encoder.encode("if-none-match"));
 function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   const { buffer } = bytes;
   if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return buffer;
-  return bytes.slice().buffer as ArrayBuffer;
+  return new Uint8Array(bytes).buffer; // a copy (Buffer#slice would return a view of the same memory)
 }
 
 /** The headers of every /v1/total answer, 200 and 304 alike. */
