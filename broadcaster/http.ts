@@ -1,6 +1,6 @@
 // HTTP helpers for uWS handlers: status lines, JSON answers with CORS, coded errors, replies after an await, query parsing.
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
-import { statusLine, uwsTransport } from "../core/uws-http.js";
+import { queryParam, statusLine, uwsTransport } from "../core/uws-http.js";
 
 export type Headers = Readonly<Record<string, string>>;
 
@@ -58,16 +58,17 @@ const campaignPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * "campaign" as an ArrayBuffer: native uWS reads it in place instead of copying a JS string per request (hot in
- * GET /v1/total). The JS fallback indexes objects with the key, so it gets the string.
+ * GET /v1/total). The JS fallback cannot read query parameters itself: queryParam parses its URL instead.
  */
-const campaignKey = (uwsTransport === "native" ? new TextEncoder().encode("campaign").buffer : "campaign") as string;
+const native = uwsTransport === "native";
+const campaignKey = (native ? new TextEncoder().encode("campaign").buffer : "campaign") as string;
 
 export type CampaignParam = { readonly ok: true; readonly campaign: string } | { readonly ok: false; readonly message: string };
 
 /** Reads ?campaign= (default: the configured campaign). */
 export function campaignParam(req: HttpRequest, defaultCampaign: string): CampaignParam {
   // uWS returns undefined for a missing key, although its typings say string.
-  const value = req.getQuery(campaignKey) as string | undefined;
+  const value = native ? (req.getQuery(campaignKey) as string | undefined) : queryParam(req, "campaign");
   if (value === undefined || value === "") return { ok: true, campaign: defaultCampaign };
   if (!campaignPattern.test(value)) return { ok: false, message: "campaign must be 1-64 characters of [A-Za-z0-9_-]" };
   return { ok: true, campaign: value };

@@ -3,7 +3,7 @@
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
-import { listen, uwsTransport as transport, uws } from "../core/uws-http.js";
+import { createApp, fallbackLimitations, listen, uwsTransport as transport, uws } from "../core/uws-http.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
 import { createBroadcasterMetrics } from "./metrics.js";
@@ -29,7 +29,11 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
   const { config } = options;
   const logger = options.logger ?? createLogger("broadcaster", config.logLevel);
   if (transport === "native") logger.info({ transport }, "uWebSockets.js native binary loaded");
-  else logger.warn({ transport }, "uWebSockets.js native binary did not load: running on its slower JS fallback");
+  else
+    logger.warn(
+      { transport, limitations: fallbackLimitations },
+      "uWebSockets.js native binary did not load: running on its slower JS fallback",
+    );
 
   const store = new SnapshotStore();
   const connections = new ConnectionBudget(config.maxConnections);
@@ -49,7 +53,7 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     onClose: (cleanup) => cleanups.push(cleanup),
   };
 
-  const app = uws.App();
+  const app = createApp({ onHandlerError: (err) => logger.error({ err }, "broadcaster handler failed") });
   for (const route of routes) route.register(app, ctx);
   registerNotFound(app);
 

@@ -1,5 +1,6 @@
 // OPTIONS /v1/*: CORS preflight, needed when a page on another origin sends If-None-Match itself.
 import type { TemplatedApp } from "uWebSockets.js";
+import { endEmpty } from "../../core/uws-http.js";
 
 export function register(app: TemplatedApp): void {
   app.options("/v1/*", (res) => {
@@ -8,7 +9,7 @@ export function register(app: TemplatedApp): void {
       .writeHeader("Access-Control-Allow-Origin", "*")
       .writeHeader("Access-Control-Allow-Methods", "GET, OPTIONS")
       .writeHeader("Access-Control-Allow-Headers", "If-None-Match")
-      .writeHeader("Access-Control-Max-Age", "86400")
-      .endWithoutBody();
+      .writeHeader("Access-Control-Max-Age", "86400");
+    endEmpty(res);
   });
 }

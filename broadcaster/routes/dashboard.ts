@@ -2,6 +2,7 @@
 
 import type { HttpRequest, TemplatedApp } from "uWebSockets.js";
 import { createHash, timingSafeEqual } from "node:crypto";
+import { queryParam } from "../../core/uws-http.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
 import { loadPublic, writeAsset } from "./pages-assets.js";
@@ -14,7 +15,7 @@ function digest(value: string): Buffer {
 
 /** The token from ?token=, Authorization: Bearer, or our cookie; compared in constant time. */
 export function presentedToken(req: HttpRequest): string | undefined {
-  const query = req.getQuery("token") as string | undefined;
+  const query = queryParam(req, "token");
   if (query) return query;
   const auth = req.getHeader("authorization");
   if (auth.startsWith("Bearer ")) return auth.slice(7);

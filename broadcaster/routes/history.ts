@@ -4,6 +4,7 @@ import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { parseMilestones } from "../../aggregator/milestones.js";
 import { campaignKeys } from "../../core/keys.js";
 import { createRedis, type RedisClient } from "../../core/redis.js";
+import { queryParam } from "../../core/uws-http.js";
 import type { BroadcasterContext } from "../context.js";
 import { campaignParam, replyLater, writeError, writeJson } from "../http.js";
 import { parseHistoryQuery, selectPoints } from "./history-query.js";
@@ -38,7 +39,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   app.get("/v1/history", (res, req) => {
     const param = campaignParam(req, ctx.config.campaign);
     if (!param.ok) return writeError(res, 400, "INVALID_CAMPAIGN", param.message);
-    const parsed = parseHistoryQuery(req.getQuery("from") ?? "", req.getQuery("to") ?? "", req.getQuery("step") ?? "");
+    const parsed = parseHistoryQuery(queryParam(req, "from") ?? "", queryParam(req, "to") ?? "", queryParam(req, "step") ?? "");
     if (!parsed.ok) return writeError(res, 400, "INVALID_QUERY", parsed.message);
     const { campaign } = param;
     const keys = campaignKeys(campaign, ctx.config.shards);

@@ -29,6 +29,9 @@ export function topicOf(campaign: string): string {
 }
 
 export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
+  // uWS's JS fallback has no topics (publish, subscribe) nor custom upgrades: /v1/live is not served there, and
+  // core/uws-http.ts answers every upgrade request 501 WEBSOCKET_UNAVAILABLE; viewers fall back to SSE, then polling.
+  if (ctx.transport !== "native") return;
   const sockets = new Set<WebSocket<Viewer>>();
   const { config, metrics, connections, store } = ctx;
 

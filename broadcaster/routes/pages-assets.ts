@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { endEmpty } from "../../core/uws-http.js";
 import { etagMatches } from "../http.js";
 
 export const publicDir = join(dirname(fileURLToPath(import.meta.url)), "..", "public");
@@ -59,7 +60,7 @@ export function writeAsset(res: HttpResponse, asset: Asset, ifNoneMatch: string,
     res.writeHeader("X-Content-Type-Options", "nosniff");
     const headers = { "Cache-Control": "no-cache", ...extraHeaders };
     for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
-    if (notModified) res.endWithoutBody();
+    if (notModified) endEmpty(res);
     else res.end(asset.bytes);
   });
 }

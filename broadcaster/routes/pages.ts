@@ -1,6 +1,7 @@
 // GET / (public viewer page), GET /widget.js (the counter as one embeddable script) and GET /static/* (page assets).
 
 import type { TemplatedApp } from "uWebSockets.js";
+import { pathOf } from "../../core/uws-http.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
 import { type Asset, loadPublic, loadUplot, writeAsset } from "./pages-assets.js";
@@ -45,7 +46,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   app.get("/widget.js", (res, req) => writeAsset(res, widget, req.getHeader("if-none-match"), { "Access-Control-Allow-Origin": "*" }));
   app.get("/static/:name", (res, req) => {
     const asset = assets.get(req.getParameter(0) ?? "");
-    if (!asset) return writeError(res, 404, "NOT_FOUND", `no asset ${req.getUrl()}`);
+    if (!asset) return writeError(res, 404, "NOT_FOUND", `no asset ${pathOf(req)}`);
     writeAsset(res, asset, req.getHeader("if-none-match"));
   });
 }

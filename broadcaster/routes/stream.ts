@@ -1,6 +1,7 @@
 // GET /v1/stream[?campaign=]: the same snapshots as WS /v1/live, as Server-Sent Events, for viewers behind proxies that drop WebSockets.
 
 import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
+import { onWritable } from "../../core/uws-http.js";
 import type { BroadcasterContext } from "../context.js";
 import { campaignParam, writeError } from "../http.js";
 import type { SnapshotEntry } from "../snapshot-store.js";
@@ -97,7 +98,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     }
     const viewer: StreamViewer = { res, campaign: param.campaign, backedUp: false, lastSentEtag: undefined, closed: false };
     res.onAborted(() => drop(viewer));
-    res.onWritable(() => {
+    onWritable(res, () => {
       viewer.backedUp = false;
       const entry = store.get(viewer.campaign);
       if (entry) send(viewer, entry);

@@ -11,6 +11,7 @@
 // ArrayBuffer 0.65-0.75M). uWS's JS fallback takes none of this, so it gets the plain calls.
 
 import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
+import { endEmpty } from "../../core/uws-http.js";
 import type { BroadcasterContext } from "../context.js";
 import { campaignParam, etagMatches, replyLater, writeError } from "../http.js";
 import type { SnapshotEntry } from "../snapshot-store.js";
@@ -79,7 +80,7 @@ function writePlain(res: HttpResponse, entry: SnapshotEntry, ifNoneMatch: string
   const notModified = etagMatches(ifNoneMatch, entry.etag);
   res.writeStatus(notModified ? "304 Not Modified" : "200 OK");
   for (const [name, value] of headersFor(entry.etag)) res.writeHeader(name, value);
-  if (notModified) res.endWithoutBody();
+  if (notModified) endEmpty(res);
   else res.end(entry.bytes);
 }
 
