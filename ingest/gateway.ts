@@ -3,7 +3,21 @@
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { Logger } from "../core/logger.js";
-import { BodyTooLargeError, listen, readBody, uws, writeResponse } from "../core/uws-http.js";
+import {
+  BodyTooLargeError,
+  createApp,
+  fallbackLimitations,
+  headersOf,
+  listen,
+  methodOf,
+  pathOf,
+  rawQueryOf,
+  readBody,
+  remoteAddressOf,
+  uws,
+  uwsTransport,
+  writeResponse,
+} from "../core/uws-http.js";
 import type { ApiGatewayEvent, ApiGatewayResult } from "./ingest-http.js";
 import { ingestRegistry } from "./metrics.js";
 import { maxBodyBytes } from "./payment-ingestor.js";
@@ -62,11 +76,12 @@ export function toApiGatewayV2Event(
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { handler, logger } = options;
-  const app = uws.App();
+  if (uwsTransport !== "native") logger.warn({ limitations: fallbackLimitations }, "ingest gateway runs on uWebSockets.js's JS fallback");
+  const app = createApp({ onHandlerError: (err) => logger.error({ err }, "ingest gateway handler failed") });
   // Requests whose handler is still running: close() waits for them, so a SIGTERM never cuts a write short.
   const inFlight = new Set<Promise<unknown>>();
 
-  app.get("/healthz", (res) => writeResponse(res, 200, jsonHeaders, JSON.stringify({ status: "ok" })));
+  app.get("/healthz", (res) => writeResponse(res, 200, jsonHeaders, JSON.stringify({ status: "ok", transport: uwsTransport })));
   app.get("/metrics", (res) => {
     res.onAborted(() => undefined);
     ingestRegistry.metrics().then(
@@ -76,14 +91,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   app.any("/*", (res, req) => {
-    const method = req.getCaseSensitiveMethod().toUpperCase();
-    const rawPath = req.getUrl();
-    const rawQueryString = req.getQuery() ?? "";
-    const headers: Record<string, string> = {};
-    req.forEach((name, value) => {
-      headers[name] = value;
-    });
-    const sourceIp = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const method = methodOf(req).toUpperCase();
+    const rawPath = pathOf(req);
+    const rawQueryString = rawQueryOf(req);
+    const headers = headersOf(req);
+    const sourceIp = remoteAddressOf(res);
     const reader = readBody(res, maxBodyBytes, headers["content-length"] ?? "");
     const request = reader.body
       .then(async (bodyBytes) => {

@@ -1,7 +1,19 @@
 // Local Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) on uWS, so @aws-sdk/client-lambda works locally.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../core/logger.js";
-import { BodyTooLargeError, listen, readBody, uws, writeResponse } from "../../core/uws-http.js";
+import {
+  BodyTooLargeError,
+  createApp,
+  fallbackLimitations,
+  listen,
+  methodOf,
+  pathOf,
+  queryParam,
+  readBody,
+  uws,
+  uwsTransport,
+  writeResponse,
+} from "../../core/uws-http.js";
 import { type IngestRuntime, ingestRuntime } from "../runtime.js";
 import { AsyncInvoker } from "./async-invoker.js";
 import { createFunctionRegistry } from "./functions.js";
@@ -38,14 +50,18 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
   const registry = createFunctionRegistry(runtime);
   const asyncInvoker = new AsyncInvoker({ logger, retryBaseMs: options.asyncRetryBaseMs });
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const app = uws.App();
+  if (uwsTransport !== "native")
+    logger.warn({ limitations: fallbackLimitations }, "Lambda Invoke API runs on uWebSockets.js's JS fallback");
+  const app = createApp({ onHandlerError: (err) => logger.error({ err }, "Lambda Invoke API handler failed") });
 
   // Not part of AWS's API: lets a supervisor (npm start) wait for this listener.
-  app.get("/healthz", (res) => writeResponse(res, 200, { "content-type": "application/json" }, JSON.stringify({ status: "ok" })));
+  app.get("/healthz", (res) =>
+    writeResponse(res, 200, { "content-type": "application/json" }, JSON.stringify({ status: "ok", transport: uwsTransport })),
+  );
 
   app.any("/*", (res, req) => {
-    const method = req.getMethod().toUpperCase();
-    const url = req.getUrl();
+    const method = methodOf(req).toUpperCase();
+    const url = pathOf(req);
     const invocationType = req.getHeader("x-amz-invocation-type") || "RequestResponse";
     const contentLength = req.getHeader("content-length");
     const requestId = randomUUID();
@@ -60,7 +76,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
       return;
     }
     // The SDK sends a Qualifier as a query parameter; only $LATEST exists locally.
-    const qualifier = req.getQuery("Qualifier");
+    const qualifier = queryParam(req, "Qualifier");
     const requested = decodeURIComponent(match[1]!) + (qualifier ? `:${qualifier}` : "");
     const limit = invocationType === "Event" ? maxAsyncPayloadBytes : maxSyncPayloadBytes;
     const reader = readBody(res, limit, contentLength);
