@@ -224,7 +224,8 @@ export function onWritable(res: Uws.HttpResponse, handler: () => boolean): void 
 /** What the JS fallback cannot do in our servers; logged once at start by each server running on it. */
 export const fallbackLimitations =
   "uWebSockets.js JS fallback: WebSocket upgrades are refused (501 WEBSOCKET_UNAVAILABLE; viewers use SSE or polling), " +
-  "no pipelining-speed hot paths, no uWS backpressure accounting beyond Node's own";
+  "no pipelining-speed hot paths, no uWS backpressure accounting beyond Node's own, " +
+  "slow clients cut after 10 s of headers / 60 s per request (checked every 30 s) instead of uWS's 10 s idle timeout";
 
 const websocketUnavailableBody = JSON.stringify({
   error: {
@@ -340,10 +341,17 @@ export function createApp(options: AppOptions): Uws.TemplatedApp {
   return app;
 }
 
+/** Slowloris limits for the fallback's node:http server (Node's defaults are 60 s and 300 s). */
+const fallbackHeadersTimeoutMs = 10_000;
+const fallbackRequestTimeoutMs = 60_000;
+
 /** On the fallback, after listen: WebSocket upgrades get a clean 501 instead of the fallback's throw or hang. */
 function fixFallbackServer(token: unknown): void {
   const server = (token as FallbackApp["httpContext"])?.http;
   if (!server) return;
   server.removeAllListeners("upgrade");
   server.on("upgrade", refuseUpgrade);
+  // Native uWS drops a connection after 10 s without progress; Node's server checks these every 30 s at most.
+  server.headersTimeout = fallbackHeadersTimeoutMs;
+  server.requestTimeout = fallbackRequestTimeoutMs;
 }
