@@ -104,7 +104,7 @@ describe("uWS JS fallback (UWS_USE_FALLBACK=1)", () => {
     expect(await notModified.text()).toBe("");
   });
 
-  it("validates ?campaign= and answers unknown campaigns and routes with coded errors", async () => {
+  it("validates ?campaign=, answers unknown campaigns and routes with coded errors, serves the viewer page", async () => {
     const bad = await fetch(`${base}/v1/total?campaign=no%20spaces!`);
     expect(bad.status).toBe(400);
     expect(await errorCode(bad)).toBe("INVALID_CAMPAIGN");
@@ -118,6 +118,12 @@ describe("uWS JS fallback (UWS_USE_FALLBACK=1)", () => {
     expect(await errorCode(missing)).toBe("NOT_FOUND");
     const preflight = await fetch(`${base}/v1/total`, { method: "OPTIONS" });
     expect(preflight.status).toBe(204);
+    const page = await fetch(`${base}/?utm=x`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    await page.arrayBuffer();
+    const cachedPage = await fetch(`${base}/`, { headers: { "If-None-Match": page.headers.get("etag")! } });
+    expect(cachedPage.status).toBe(304);
   });
 
   it("counts a signed ingest POST (and refuses an unsigned one); the total shows it after a fold", async () => {
