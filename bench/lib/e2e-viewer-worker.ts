@@ -99,20 +99,7 @@ function match(batches: readonly PostedBatch[]): FromE2eWorker {
 }
 
 const pool = new RawViewerPool({ host: data.host, port: data.port, path: data.path, onText });
-let failed = 0;
-let firstError: string | undefined;
-let next = 0;
-await Promise.all(
-  Array.from({ length: Math.min(50, data.viewers) }, async () => {
-    while (next < data.viewers) {
-      const i = next++;
-      await pool.connect(`127.0.0.${data.firstAddress + (i % data.addresses)}`).catch((err: Error) => {
-        failed++;
-        firstError ??= err.message;
-      });
-    }
-  }),
-);
+const { failed, firstError } = await pool.connectMany(data.viewers, data, 50);
 port.postMessage({ type: "connected", failed, firstError } satisfies FromE2eWorker);
 port.on("message", (msg: ToE2eWorker) => {
   if (msg.type === "measure") measuring = true;

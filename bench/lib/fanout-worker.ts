@@ -76,21 +76,7 @@ function onText(viewer: number, buf: Buffer, start: number, end: number): void {
 }
 
 const pool = new RawViewerPool({ host: data.host, port: data.port, path: data.path, onText });
-let failed = 0;
-let firstError: string | undefined;
-const concurrency = 100;
-let next = 0;
-await Promise.all(
-  Array.from({ length: Math.min(concurrency, data.viewers) }, async () => {
-    while (next < data.viewers) {
-      const i = next++;
-      await pool.connect(`127.0.0.${data.firstAddress + (i % data.addresses)}`).catch((err: Error) => {
-        failed++;
-        firstError ??= err.message;
-      });
-    }
-  }),
-);
+const { failed, firstError } = await pool.connectMany(data.viewers, data, 100);
 port.postMessage({ type: "connected", failed, firstError } satisfies FromWorker);
 port.on("message", (msg: ToWorker) => {
   if (msg.type === "measure") afterSeq = msg.afterSeq;

@@ -46,6 +46,32 @@ export class RawViewerPool {
     return this.sockets.length;
   }
 
+  /**
+   * Opens `viewers` connections, `concurrency` handshakes at a time, from source addresses
+   * 127.0.0.<firstAddress + i % addresses> (each source address has its own ephemeral ports). Never rejects.
+   */
+  async connectMany(
+    viewers: number,
+    spread: { readonly firstAddress: number; readonly addresses: number },
+    concurrency: number,
+  ): Promise<{ failed: number; firstError: string | undefined }> {
+    let failed = 0;
+    let firstError: string | undefined;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, viewers) }, async () => {
+        while (next < viewers) {
+          const i = next++;
+          await this.connect(`127.0.0.${spread.firstAddress + (i % spread.addresses)}`).catch((err: Error) => {
+            failed++;
+            firstError ??= err.message;
+          });
+        }
+      }),
+    );
+    return { failed, firstError };
+  }
+
   connect(localAddress = this.options.localAddress, timeoutMs = 15_000): Promise<number> {
     const { host, port, path, onText } = this.options;
     const viewer = this.sockets.length;
