@@ -1,6 +1,7 @@
 // HTTP helpers for uWS handlers: status lines, JSON answers with CORS, coded errors, replies after an await, query parsing.
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
-import { queryParam, statusLine, uwsTransport } from "../core/uws-http.js";
+import { statusLine, uwsTransport } from "../core/uws-http.js";
+import { queryParam } from "../core/uws-request.js";
 
 export type Headers = Readonly<Record<string, string>>;
 

@@ -3,7 +3,9 @@
 import type { TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
-import { createApp, fallbackLimitations, listen, uwsTransport as transport, uws } from "../core/uws-http.js";
+import { createApp } from "../core/uws-app.js";
+import { fallbackLimitations } from "../core/uws-fallback.js";
+import { listen, uwsTransport as transport, uws } from "../core/uws-http.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
 import { createBroadcasterMetrics } from "./metrics.js";

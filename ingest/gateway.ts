@@ -3,21 +3,10 @@
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { Logger } from "../core/logger.js";
-import {
-  BodyTooLargeError,
-  createApp,
-  fallbackLimitations,
-  headersOf,
-  listen,
-  methodOf,
-  pathOf,
-  rawQueryOf,
-  readBody,
-  remoteAddressOf,
-  uws,
-  uwsTransport,
-  writeResponse,
-} from "../core/uws-http.js";
+import { createApp } from "../core/uws-app.js";
+import { fallbackLimitations } from "../core/uws-fallback.js";
+import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../core/uws-http.js";
+import { headersOf, methodOf, pathOf, rawQueryOf, remoteAddressOf } from "../core/uws-request.js";
 import type { ApiGatewayEvent, ApiGatewayResult } from "./ingest-http.js";
 import { ingestRegistry } from "./metrics.js";
 import { maxBodyBytes } from "./payment-ingestor.js";

@@ -1,6 +1,6 @@
 // OPTIONS /v1/*: CORS preflight, needed when a page on another origin sends If-None-Match itself.
 import type { TemplatedApp } from "uWebSockets.js";
-import { endEmpty } from "../../core/uws-http.js";
+import { endEmpty } from "../../core/uws-request.js";
 
 export function register(app: TemplatedApp): void {
   app.options("/v1/*", (res) => {

@@ -2,7 +2,7 @@
 
 import type { HttpRequest, TemplatedApp } from "uWebSockets.js";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { queryParam } from "../../core/uws-http.js";
+import { queryParam } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
 import { loadPublic, writeAsset } from "./pages-assets.js";

@@ -4,7 +4,7 @@ import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { parseMilestones } from "../../aggregator/milestones.js";
 import { campaignKeys } from "../../core/keys.js";
 import { createRedis, type RedisClient } from "../../core/redis.js";
-import { queryParam } from "../../core/uws-http.js";
+import { queryParam } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { campaignParam, replyLater, writeError, writeJson } from "../http.js";
 import { parseHistoryQuery, selectPoints } from "./history-query.js";

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { endEmpty } from "../../core/uws-http.js";
+import { endEmpty } from "../../core/uws-request.js";
 import { etagMatches } from "../http.js";
 
 export const publicDir = join(dirname(fileURLToPath(import.meta.url)), "..", "public");

@@ -1,7 +1,7 @@
 // GET / (public viewer page), GET /widget.js (the counter as one embeddable script) and GET /static/* (page assets).
 
 import type { TemplatedApp } from "uWebSockets.js";
-import { pathOf } from "../../core/uws-http.js";
+import { pathOf } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
 import { type Asset, loadPublic, loadUplot, writeAsset } from "./pages-assets.js";

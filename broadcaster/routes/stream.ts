@@ -1,7 +1,7 @@
 // GET /v1/stream[?campaign=]: the same snapshots as WS /v1/live, as Server-Sent Events, for viewers behind proxies that drop WebSockets.
 
 import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
-import { onWritable } from "../../core/uws-http.js";
+import { onWritable } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { campaignParam, writeError } from "../http.js";
 import type { SnapshotEntry } from "../snapshot-store.js";

@@ -11,7 +11,7 @@
 // ArrayBuffer 0.65-0.75M). uWS's JS fallback takes none of this, so it gets the plain calls.
 
 import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
-import { endEmpty } from "../../core/uws-http.js";
+import { endEmpty } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { campaignParam, etagMatches, replyLater, writeError } from "../http.js";
 import type { SnapshotEntry } from "../snapshot-store.js";

@@ -1,19 +1,10 @@
 // Local Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) on uWS, so @aws-sdk/client-lambda works locally.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../core/logger.js";
-import {
-  BodyTooLargeError,
-  createApp,
-  fallbackLimitations,
-  listen,
-  methodOf,
-  pathOf,
-  queryParam,
-  readBody,
-  uws,
-  uwsTransport,
-  writeResponse,
-} from "../../core/uws-http.js";
+import { createApp } from "../../core/uws-app.js";
+import { fallbackLimitations } from "../../core/uws-fallback.js";
+import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../../core/uws-http.js";
+import { methodOf, pathOf, queryParam } from "../../core/uws-request.js";
 import { type IngestRuntime, ingestRuntime } from "../runtime.js";
 import { AsyncInvoker } from "./async-invoker.js";
 import { createFunctionRegistry } from "./functions.js";
