@@ -2,20 +2,21 @@
 // end, matches the poster's confirmed batches to the first snapshot each viewer received whose totals include them.
 import { parentPort, workerData } from "node:worker_threads";
 import type { PostedBatch } from "../children/poster.js";
-import { epochMs, fieldNeedle, RawViewerPool, type RawWsErrors, readIntField } from "./raw-ws.js";
+import {
+  epochMs,
+  fieldNeedle,
+  RawViewerPool,
+  type RawWsErrors,
+  readIntField,
+  type ViewersConnected,
+  type ViewerThreadData,
+} from "./raw-ws.js";
 
-export interface E2eWorkerData {
-  readonly host: string;
-  readonly port: number;
-  readonly path: string;
-  readonly viewers: number;
-  readonly firstAddress: number;
-  readonly addresses: number;
-}
+export type E2eWorkerData = ViewerThreadData;
 
 export type ToE2eWorker = { type: "measure" } | { type: "stop"; batches: PostedBatch[] };
 export type FromE2eWorker =
-  | { type: "connected"; failed: number; firstError: string | undefined }
+  | ViewersConnected
   | {
       type: "done";
       /** One sample per (viewer, batch): receive time of the first snapshot including the batch - its ingest response time. */

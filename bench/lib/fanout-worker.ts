@@ -1,21 +1,22 @@
 // Worker thread for the fanout benchmark: holds a share of the viewers (raw WebSocket clients, see raw-ws.ts) and records
 // publish→receive latency from each snapshot's `publishedAtMs` (epoch ms, sub-millisecond, set by the publisher).
 import { parentPort, workerData } from "node:worker_threads";
-import { epochMs, fieldNeedle, RawViewerPool, type RawWsErrors, readIntField, readNumberField } from "./raw-ws.js";
+import {
+  epochMs,
+  fieldNeedle,
+  RawViewerPool,
+  type RawWsErrors,
+  readIntField,
+  readNumberField,
+  type ViewersConnected,
+  type ViewerThreadData,
+} from "./raw-ws.js";
 
-export interface FanoutWorkerData {
-  readonly host: string;
-  readonly port: number;
-  readonly path: string;
-  readonly viewers: number;
-  /** Viewers connect from 127.0.0.<first + i % addresses>, so many sockets do not share one source address. */
-  readonly firstAddress: number;
-  readonly addresses: number;
-}
+export type FanoutWorkerData = ViewerThreadData;
 
 export type ToWorker = { type: "measure"; afterSeq: number } | { type: "stop" };
 export type FromWorker =
-  | { type: "connected"; failed: number; firstError: string | undefined }
+  | ViewersConnected
   | {
       type: "done";
       latenciesMs: Float64Array;

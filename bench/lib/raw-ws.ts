@@ -28,6 +28,24 @@ export interface RawViewerOptions {
   readonly onText: (viewer: number, buf: Buffer, start: number, end: number) => void;
 }
 
+/** What a viewer worker thread is given: where to connect, how many viewers, which source addresses. */
+export interface ViewerThreadData {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly viewers: number;
+  /** Viewers connect from 127.0.0.<first + i % addresses>, so many sockets do not share one source address. */
+  readonly firstAddress: number;
+  readonly addresses: number;
+}
+
+/** A viewer worker's first message: every connection attempted. */
+export interface ViewersConnected {
+  readonly type: "connected";
+  readonly failed: number;
+  readonly firstError: string | undefined;
+}
+
 /** One shared buffer for every socket of this thread: callbacks run one at a time and consume it synchronously. */
 const readBuffer = Buffer.allocUnsafe(256 * 1024);
 
