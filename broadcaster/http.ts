@@ -1,6 +1,7 @@
 // HTTP helpers for uWS handlers: status lines, JSON answers with CORS, coded errors, replies after an await, query parsing.
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
-import { statusLine, uwsTransport } from "../core/uws-http.js";
+import { errorBody } from "../core/errors.js";
+import { statusLine } from "../core/uws-http.js";
 import { queryParam } from "../core/uws-request.js";
 
 export type Headers = Readonly<Record<string, string>>;
@@ -12,10 +13,6 @@ export function writeJson(res: HttpResponse, status: number, body: string | Uint
   res.writeHeader("Access-Control-Allow-Origin", "*");
   for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
   res.end(body);
-}
-
-export function errorBody(code: string, message: string): string {
-  return JSON.stringify({ error: { code, message } });
 }
 
 /** Every error answer has the same shape: {"error":{"code","message"}}. */
@@ -57,19 +54,12 @@ export function replyLater<T>(
 /** Same rule as CAMPAIGN in core/config.ts; also keeps request input out of Redis key names. */
 const campaignPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
-/**
- * "campaign" as an ArrayBuffer: native uWS reads it in place instead of copying a JS string per request (hot in
- * GET /v1/total). The JS fallback cannot read query parameters itself: queryParam parses its URL instead.
- */
-const native = uwsTransport === "native";
-const campaignKey = (native ? new TextEncoder().encode("campaign").buffer : "campaign") as string;
-
 export type CampaignParam = { readonly ok: true; readonly campaign: string } | { readonly ok: false; readonly message: string };
 
 /** Reads ?campaign= (default: the configured campaign). */
 export function campaignParam(req: HttpRequest, defaultCampaign: string): CampaignParam {
   // uWS returns undefined for a missing key, although its typings say string.
-  const value = native ? (req.getQuery(campaignKey) as string | undefined) : queryParam(req, "campaign");
+  const value = queryParam(req, "campaign");
   if (value === undefined || value === "") return { ok: true, campaign: defaultCampaign };
   if (!campaignPattern.test(value)) return { ok: false, message: "campaign must be 1-64 characters of [A-Za-z0-9_-]" };
   return { ok: true, campaign: value };

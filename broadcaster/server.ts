@@ -4,7 +4,6 @@ import type { TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { createApp } from "../core/uws-app.js";
-import { fallbackLimitations } from "../core/uws-fallback.js";
 import { listen, uwsTransport as transport, uws } from "../core/uws-http.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
@@ -31,11 +30,6 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
   const { config } = options;
   const logger = options.logger ?? createLogger("broadcaster", config.logLevel);
   if (transport === "native") logger.info({ transport }, "uWebSockets.js native binary loaded");
-  else
-    logger.warn(
-      { transport, limitations: fallbackLimitations },
-      "uWebSockets.js native binary did not load: running on its slower JS fallback",
-    );
 
   const store = new SnapshotStore();
   const connections = new ConnectionBudget(config.maxConnections);
@@ -55,7 +49,7 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     onClose: (cleanup) => cleanups.push(cleanup),
   };
 
-  const app = createApp({ onHandlerError: (err) => logger.error({ err }, "broadcaster handler failed") });
+  const app = createApp({ name: "broadcaster", logger });
   for (const route of routes) route.register(app, ctx);
   registerNotFound(app);
 

@@ -10,3 +10,8 @@ export class CodedError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** The body of every error answer, on every server: {"error":{"code","message"}}. */
+export function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}

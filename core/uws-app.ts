@@ -1,12 +1,10 @@
 // uws.App() for our servers: an exception in any handler is logged and answered 500 instead of crashing the process.
 
 import type * as Uws from "uWebSockets.js";
-import { routeFallbackOnPath } from "./uws-fallback.js";
+import { errorBody } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { fallbackLimitations, routeFallbackOnPath } from "./uws-fallback.js";
 import { uws, uwsTransport } from "./uws-http.js";
-
-function errorBodyOf(code: string, message: string): string {
-  return JSON.stringify({ error: { code, message } });
-}
 
 /** Answers 500 after a handler threw, if the response is still ours; never throws. */
 function answerInternalError(res: Uws.HttpResponse): void {
@@ -15,7 +13,7 @@ function answerInternalError(res: Uws.HttpResponse): void {
       res.writeStatus("500 Internal Server Error");
       res.writeHeader("Content-Type", "application/json");
       res.writeHeader("Cache-Control", "no-store");
-      res.end(errorBodyOf("INTERNAL", "unexpected server error"), true);
+      res.end(errorBody("INTERNAL", "unexpected server error"), true);
     });
   } catch {
     // Already answered, upgraded or closed: nothing more to say.
@@ -37,8 +35,10 @@ function guard<F extends AnyHandler>(fn: F, onError: (err: unknown, args: Parame
 }
 
 export interface AppOptions {
-  /** Called with whatever a handler threw (the response is answered 500 when still open). */
-  readonly onHandlerError: (err: unknown) => void;
+  /** The server's name in logs ("broadcaster", "ingest gateway", ...). */
+  readonly name: string;
+  /** Gets whatever a handler threw (the response is answered 500 when still open), and the fallback warning. */
+  readonly logger: Logger;
 }
 
 const httpMethods = ["get", "post", "options", "del", "patch", "put", "head", "connect", "trace", "any"] as const;
@@ -46,12 +46,17 @@ const wsCallbacks = ["upgrade", "open", "message", "drain", "close", "ping", "po
 
 /**
  * uws.App() whose handlers cannot crash the process: an exception is logged and answered 500. On the JS fallback it
- * also routes on the path without the query (the fallback matches "/v1/total?campaign=x" against "/v1/total" otherwise).
+ * logs what the fallback cannot do, once, and routes on the path without the query (the fallback matches
+ * "/v1/total?campaign=x" against "/v1/total" otherwise).
  */
 export function createApp(options: AppOptions): Uws.TemplatedApp {
+  const { name, logger } = options;
+  if (uwsTransport !== "native")
+    logger.warn({ transport: uwsTransport, limitations: fallbackLimitations }, `${name} runs on uWebSockets.js's JS fallback`);
   const app = uws.App();
+  const onHandlerError = (err: unknown) => logger.error({ err }, `${name} handler failed`);
   const httpError = (err: unknown, args: unknown[]) => {
-    options.onHandlerError(err);
+    onHandlerError(err);
     const res = args[0] as Uws.HttpResponse | undefined;
     if (res) answerInternalError(res);
   };
@@ -74,7 +79,7 @@ export function createApp(options: AppOptions): Uws.TemplatedApp {
         fn as AnyHandler,
         ((err: unknown, args: unknown[]) => {
           if (name === "upgrade") httpError(err, args);
-          else options.onHandlerError(err);
+          else onHandlerError(err);
         }) as never,
       );
     }

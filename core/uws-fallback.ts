@@ -3,6 +3,7 @@
 
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { errorBody } from "./errors.js";
 
 /** What the fallback's HttpRequest / HttpResponse wrap (not in the typings). */
 export interface FallbackRequest {
@@ -18,12 +19,10 @@ export const fallbackLimitations =
   "no pipelining-speed hot paths, no uWS backpressure accounting beyond Node's own, " +
   "slow clients cut after 10 s of headers / 60 s per request (checked every 30 s) instead of uWS's 10 s idle timeout";
 
-const websocketUnavailableBody = JSON.stringify({
-  error: {
-    code: "WEBSOCKET_UNAVAILABLE",
-    message: "this server runs uWebSockets.js's JS fallback, which cannot serve WebSockets; use GET /v1/stream (SSE) or poll GET /v1/total",
-  },
-});
+const websocketUnavailableBody = errorBody(
+  "WEBSOCKET_UNAVAILABLE",
+  "this server runs uWebSockets.js's JS fallback, which cannot serve WebSockets; use GET /v1/stream (SSE) or poll GET /v1/total",
+);
 
 /** Answers an upgrade request on the fallback with a plain 501 and closes the socket. */
 function refuseUpgrade(_req: IncomingMessage, socket: Duplex): void {

@@ -31,9 +31,21 @@ export function rawQueryOf(req: Uws.HttpRequest): string {
   return q === -1 ? "" : url.slice(q + 1);
 }
 
+/** Query parameter names as ArrayBuffers: native uWS reads them in place instead of copying a JS string per call. */
+const nativeKeys = new Map<string, ArrayBuffer>();
+
+function nativeKey(key: string): string {
+  let bytes = nativeKeys.get(key);
+  if (bytes === undefined) {
+    bytes = new TextEncoder().encode(key).buffer as ArrayBuffer;
+    nativeKeys.set(key, bytes);
+  }
+  return bytes as unknown as string; // uWS takes a RecognizedString; its typings for getQuery say string
+}
+
 /** One decoded query parameter, or undefined when absent (native uWS answers undefined too, despite its typings). */
 export function queryParam(req: Uws.HttpRequest, key: string): string | undefined {
-  if (native) return req.getQuery(key) as string | undefined;
+  if (native) return req.getQuery(nativeKey(key)) as string | undefined;
   const query = rawQueryOf(req);
   if (query === "") return undefined;
   try {

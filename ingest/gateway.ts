@@ -2,9 +2,9 @@
 
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { errorBody } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { createApp } from "../core/uws-app.js";
-import { fallbackLimitations } from "../core/uws-fallback.js";
 import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../core/uws-http.js";
 import { headersOf, methodOf, pathOf, rawQueryOf, remoteAddressOf } from "../core/uws-request.js";
 import type { ApiGatewayEvent, ApiGatewayResult } from "./ingest-http.js";
@@ -24,7 +24,6 @@ export interface RunningGateway {
 }
 
 const jsonHeaders = { "content-type": "application/json" };
-const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 
 export function toApiGatewayV2Event(
   method: string,
@@ -65,8 +64,7 @@ export function toApiGatewayV2Event(
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { handler, logger } = options;
-  if (uwsTransport !== "native") logger.warn({ limitations: fallbackLimitations }, "ingest gateway runs on uWebSockets.js's JS fallback");
-  const app = createApp({ onHandlerError: (err) => logger.error({ err }, "ingest gateway handler failed") });
+  const app = createApp({ name: "ingest gateway", logger });
   // Requests whose handler is still running: close() waits for them, so a SIGTERM never cuts a write short.
   const inFlight = new Set<Promise<unknown>>();
 

@@ -1,4 +1,6 @@
 // POST /v1/payments over HTTP, independent of transport: signature, body limits, ingest, JSON answer.
+
+import { errorBody } from "../core/errors.js";
 import { IngestError, RequestRejectedError } from "./errors.js";
 import { ingestRequests } from "./metrics.js";
 import { eventsFromBody } from "./payment-ingestor.js";
@@ -22,7 +24,7 @@ export interface HttpResponse {
 const jsonHeaders = { "content-type": "application/json", "cache-control": "no-store" };
 
 export function errorResponse(statusCode: number, code: string, message: string, extra: Record<string, string> = {}): HttpResponse {
-  return { statusCode, headers: { ...jsonHeaders, ...extra }, body: JSON.stringify({ error: { code, message } }) };
+  return { statusCode, headers: { ...jsonHeaders, ...extra }, body: errorBody(code, message) };
 }
 
 export async function handlePaymentsRequest(runtime: IngestRuntime, request: HttpRequest, source = "http"): Promise<HttpResponse> {

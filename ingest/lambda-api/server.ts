@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../core/logger.js";
 import { createApp } from "../../core/uws-app.js";
-import { fallbackLimitations } from "../../core/uws-fallback.js";
 import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../../core/uws-http.js";
 import { methodOf, pathOf, queryParam } from "../../core/uws-request.js";
 import { type IngestRuntime, ingestRuntime } from "../runtime.js";
@@ -41,9 +40,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
   const registry = createFunctionRegistry(runtime);
   const asyncInvoker = new AsyncInvoker({ logger, retryBaseMs: options.asyncRetryBaseMs });
   const timeoutMs = options.timeoutMs ?? 30_000;
-  if (uwsTransport !== "native")
-    logger.warn({ limitations: fallbackLimitations }, "Lambda Invoke API runs on uWebSockets.js's JS fallback");
-  const app = createApp({ onHandlerError: (err) => logger.error({ err }, "Lambda Invoke API handler failed") });
+  const app = createApp({ name: "Lambda Invoke API", logger });
 
   // Not part of AWS's API: lets a supervisor (npm start) wait for this listener.
   app.get("/healthz", (res) =>
