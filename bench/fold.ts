@@ -1,12 +1,13 @@
 // fold benchmark: cost of one fold read (every shard hash + the rejected stat, summed) as shards grow, single node and cluster.
+
 import { readCounterTotals, readEachShard, sumShards, totalsFingerprint } from "../aggregator/counter-totals.js";
 import type { Config } from "../core/config.js";
 import { campaignKeys } from "../core/keys.js";
 import { createRedis, type RedisClient, waitForReady } from "../core/redis.js";
-import { RedisCluster, RedisServer } from "../test/support/redis-server.js";
 import { benchCommand, intList, isMain, runMain } from "./lib/cli.js";
 import { LatencyRecorder, nowMs } from "./lib/histogram.js";
-import { note, withProgress } from "./lib/progress.js";
+import { withProgress } from "./lib/progress.js";
+import { withRedisCluster, withRedisServer } from "./lib/redis-scope.js";
 import { type BenchResult, computeRatios, finishResult, type ResultRow, startResult } from "./lib/results.js";
 
 export interface FoldOptions {
@@ -112,22 +113,15 @@ async function topologyRows(
 export async function runFold(options: FoldOptions): Promise<BenchResult> {
   const started = Date.now();
   const result = startResult("fold", { ...options }, { name: "p50Ms", higherIsBetter: false });
-  note("starting redis-server ...");
-  const server = await RedisServer.start();
-  try {
-    result.rows.push(...(await topologyRows("single node", { redisUrl: server.url, redisClusterNodes: undefined }, options)));
-  } finally {
-    await server.stop();
-  }
-  if (options.cluster) {
-    note("starting a 3-master redis cluster ...");
-    const cluster = await RedisCluster.start();
-    try {
-      result.rows.push(...(await topologyRows("3-master cluster", { redisUrl: undefined, redisClusterNodes: cluster.nodeList }, options)));
-    } finally {
-      await cluster.stop();
-    }
-  }
+  result.rows.push(
+    ...(await withRedisServer((server) => topologyRows("single node", { redisUrl: server.url, redisClusterNodes: undefined }, options))),
+  );
+  if (options.cluster)
+    result.rows.push(
+      ...(await withRedisCluster((cluster) =>
+        topologyRows("3-master cluster", { redisUrl: undefined, redisClusterNodes: cluster.nodeList }, options),
+      )),
+    );
   computeRatios(result);
   const at64 = result.rows.find((r) => r.scenario === "single node, 64 shards" && r.subject === foldSubject);
   if (at64)

@@ -1,5 +1,6 @@
 // ingest benchmark: events/s through CounterWriter (exactly-once batch Lua, coalesced writes) vs one INCRBY per round trip
 // and vs redis-benchmark EVALSHA of the single-event and of the batch script (Redis's ceilings); also via the HTTP gateway.
+
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { Cluster, Redis } from "ioredis";
 import type { Config } from "../core/config.js";
@@ -10,13 +11,13 @@ import { CounterWriter } from "../ingest/counter-writer.js";
 import type { PaymentEvent } from "../ingest/payment-event.js";
 import { sign } from "../ingest/signature.js";
 import { sqsEvent } from "../test/fixtures/aws-events.js";
-import { RedisCluster, RedisServer } from "../test/support/redis-server.js";
+import type { RedisServer } from "../test/support/redis-server.js";
 import { startChild } from "./lib/child.js";
 import { benchCommand, int, isMain, runMain } from "./lib/cli.js";
 import { paymentEvents, paymentsBody } from "./lib/events.js";
 import { runLoad } from "./lib/load.js";
-import { note } from "./lib/progress.js";
 import { batchEvalshaCeiling, evalshaCeiling } from "./lib/redis-ceiling.js";
+import { withRedisCluster, withRedisServer } from "./lib/redis-scope.js";
 import { type BenchResult, computeRatios, finishResult, type ResultRow, startResult } from "./lib/results.js";
 import { timedLoop } from "./lib/timed-loop.js";
 
@@ -295,34 +296,19 @@ async function lambdaRow(server: RedisServer, options: IngestOptions): Promise<R
 export async function runIngest(options: IngestOptions): Promise<BenchResult> {
   const started = Date.now();
   const result = startResult("ingest", { ...options }, { name: "perSec", higherIsBetter: true });
-  note("starting redis-server ...");
-  const server = await RedisServer.start();
-  try {
+  await withRedisServer(async (server) => {
     const rows = await topologyRows("single node", { redisUrl: server.url, redisClusterNodes: undefined }, [server], options, server);
     if (!rows.some((r) => r.subject === singleCeiling))
       result.notes.push("redis-benchmark not found or unparsable: no EVALSHA ceiling in this run.");
     result.rows.push(...rows);
     if (options.gateway) result.rows.push(await gatewayRow(server, options));
     if (options.lambda !== false) result.rows.push(await lambdaRow(server, options));
-  } finally {
-    await server.stop();
-  }
+  });
   if (options.cluster) {
-    note("starting a 3-master redis cluster ...");
-    const cluster = await RedisCluster.start();
-    try {
-      result.rows.push(
-        ...(await topologyRows(
-          "3-master cluster",
-          { redisUrl: undefined, redisClusterNodes: cluster.nodeList },
-          cluster.nodes,
-          options,
-          undefined,
-        )),
-      );
-    } finally {
-      await cluster.stop();
-    }
+    const rows = await withRedisCluster((cluster) =>
+      topologyRows("3-master cluster", { redisUrl: undefined, redisClusterNodes: cluster.nodeList }, cluster.nodes, options, undefined),
+    );
+    result.rows.push(...rows);
     result.notes.push(
       "Cluster: no redis-benchmark ceiling (a one-shard EVALSHA load hits one master); the naive baseline is a cluster client without pipelining.",
     );
