@@ -16,7 +16,10 @@ describe("npm ci", () => {
     copyFileSync(join(root, "package.json"), join(dir, "package.json"));
     copyFileSync(join(root, "package-lock.json"), join(dir, "package-lock.json"));
     // --dry-run checks that the lockfile is in sync with package.json (what `npm ci` refuses on) without downloading.
-    const { stdout } = await exec("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: dir, timeout: 120_000 });
+    const { stdout } = await exec("npm", ["ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"], {
+      cwd: dir,
+      timeout: 120_000,
+    });
     expect(stdout).toMatch(/added \d+ packages/);
   }, 130_000);
 
