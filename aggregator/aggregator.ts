@@ -1,10 +1,10 @@
 // Aggregator entry for code: startAggregator() runs the fold loop in-process (tests, the one-machine stack, main.ts).
 import type { Registry } from "prom-client";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
-import { registerScripts } from "../core/scripts.js";
+import { openStore } from "../core/store/index.js";
+import { withTimeout } from "../core/timeout.js";
 import { FoldLoop, type FoldLoopStats } from "./fold-loop.js";
 import { HistoryRecorder } from "./history.js";
 import { LeaderLease } from "./lease.js";
@@ -40,20 +40,20 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const { config } = options;
   const logger = options.logger ?? createLogger("aggregator", config.logLevel);
   const ownsRedis = options.redis === undefined;
-  const redis = registerScripts(options.redis ?? createRedis(config, { name: "aggregator" }));
+  const redis = options.redis ?? createRedis(config, { name: "aggregator" });
   const errors = new ThrottledLog(logger);
   const onRedisError = (err: Error) => errors.error("redis", err, "Redis connection error", "warn");
   if (ownsRedis) redis.on("error", onRedisError);
 
-  const keys = campaignKeys(config.campaign, config.shards);
-  const lease = new LeaderLease(redis, keys.leader, options.leaseMs ?? defaultLeaseMs);
+  const store = openStore(redis, config);
+  const lease = new LeaderLease(store.lease, config.campaign, options.leaseMs ?? defaultLeaseMs);
   const metrics = createAggregatorMetrics(options.registry);
-  const loop = new FoldLoop({ config, keys, redis, lease, logger, errors, metrics });
+  const loop = new FoldLoop({ config, store, lease, logger, errors, metrics });
   const isLeader = () => loop.isLeader();
   const onMilestone = config.milestoneWebhookUrl ? milestoneWebhook(config.milestoneWebhookUrl, config.campaign, logger) : undefined;
   const history = new HistoryRecorder({
-    redis,
-    keys,
+    store,
+    campaign: config.campaign,
     leaseToken: lease.token,
     isLeader,
     milestoneStep: config.milestoneStep,
@@ -81,7 +81,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     await history.stop();
     await loop.stop();
     if (lease.held) {
-      const released = await Promise.race([lease.release().catch(() => false), sleep(releaseTimeoutMs).then(() => false)]);
+      const released = await withTimeout(lease.release(), releaseTimeoutMs, () => new Error("release timed out")).catch(() => false);
       logger.info({ released }, released ? "lease released" : "lease not released; it lapses on its own");
     }
     if (ownsRedis) await closeRedis(redis);
@@ -99,8 +99,4 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     token: lease.token,
     registry: metrics.registry,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

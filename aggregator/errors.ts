@@ -16,10 +16,3 @@ export class FoldReadError extends AggregatorError {
     super("FOLD_READ_FAILED", "could not read the shard counters", { cause });
   }
 }
-
-/** A counter field holds something that is not an integer: the data was written by something other than the count script. */
-export class CorruptCounterError extends AggregatorError {
-  constructor(key: string, field: string, value: string) {
-    super("COUNTER_CORRUPT", `counter ${key} field ${field} is not an integer: ${JSON.stringify(value.slice(0, 40))}`);
-  }
-}

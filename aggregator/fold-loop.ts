@@ -1,24 +1,21 @@
 // The fold loop: every tick renew or try the lease; the leader reads all shards, builds and publishes a snapshot.
 import { performance } from "node:perf_hooks";
 import type { Config } from "../core/config.js";
-import type { CampaignKeys } from "../core/keys.js";
 import type { Logger } from "../core/logger.js";
-import type { RedisClient } from "../core/redis.js";
-import { PublishRefusedError } from "../core/scripts.js";
-import { type CounterTotals, readCounterTotals, totalsFingerprint } from "./counter-totals.js";
-import { ensureEpoch } from "./epoch.js";
+import { type CounterTotals, PublishRefusedError, type Store } from "../core/store/index.js";
+import { waitAtMost } from "../core/timeout.js";
+import { EpochUnavailableError, FoldReadError } from "./errors.js";
 import type { LeaderLease } from "./lease.js";
 import type { AggregatorMetrics } from "./metrics.js";
 import { PaceWindow } from "./pace.js";
-import { publishSnapshot } from "./publisher.js";
 import { buildSnapshotBody } from "./snapshot-builder.js";
 import { StateLossGuard } from "./state-loss.js";
 import type { ThrottledLog } from "./throttled-log.js";
+import { totalsFingerprint } from "./totals-fingerprint.js";
 
 export interface FoldLoopDeps {
   readonly config: Config;
-  readonly keys: CampaignKeys;
-  readonly redis: RedisClient;
+  readonly store: Store;
   readonly lease: LeaderLease;
   readonly logger: Logger;
   readonly errors: ThrottledLog;
@@ -55,7 +52,7 @@ export class FoldLoop {
   constructor(private readonly deps: FoldLoopDeps) {}
 
   private guard(): StateLossGuard {
-    this.stateLoss ??= new StateLossGuard(this.deps.redis, this.deps.keys.meta);
+    this.stateLoss ??= new StateLossGuard(this.deps.store.snapshots, this.deps.config.campaign);
     return this.stateLoss;
   }
 
@@ -95,9 +92,7 @@ export class FoldLoop {
     this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.running, new Promise((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
-    clearTimeout(timer);
+    if (this.running) await waitAtMost(this.running, maxWaitMs);
     this.leader = false;
     this.deps.metrics.leader.set(0);
   }
@@ -119,7 +114,9 @@ export class FoldLoop {
     const { errors, metrics } = this.deps;
     try {
       if (this.epoch === undefined) {
-        this.epoch = await ensureEpoch(this.deps.redis, this.deps.keys.meta);
+        this.epoch = await this.deps.store.snapshots.ensureEpoch(this.deps.config.campaign).catch((err: unknown) => {
+          throw new EpochUnavailableError(err);
+        });
         this.deps.logger.info({ epoch: this.epoch, campaign: this.deps.config.campaign }, "campaign epoch loaded");
       }
       this.setLeader(await this.deps.lease.tryAcquire());
@@ -153,10 +150,18 @@ export class FoldLoop {
   private async sampleOnly(): Promise<void> {
     try {
       const atMs = Date.now();
-      const totals = await readCounterTotals(this.deps.redis, this.deps.keys);
+      const totals = await this.readTotals();
       this.recordSample(atMs, totals);
     } catch {
       // A standby's sample is optional; the leader path logs read failures.
+    }
+  }
+
+  private async readTotals(): Promise<CounterTotals> {
+    try {
+      return await this.deps.store.totals.read(this.deps.config.campaign);
+    } catch (err) {
+      throw new FoldReadError(err);
     }
   }
 
@@ -166,12 +171,12 @@ export class FoldLoop {
   }
 
   private async foldAndPublish(epoch: string): Promise<void> {
-    const { config, keys, redis, lease, errors, metrics } = this.deps;
+    const { config, store, lease, errors, metrics } = this.deps;
     const startedMs = performance.now();
     const atMs = Date.now();
     let totals: CounterTotals;
     try {
-      totals = await readCounterTotals(redis, keys);
+      totals = await this.readTotals();
     } catch (err) {
       if (this.stopped) return;
       metrics.errors.inc({ op: "fold" });
@@ -198,7 +203,7 @@ export class FoldLoop {
 
     const body = buildSnapshotBody(totals, { campaign: config.campaign, epoch, currency: config.currency, atMs, foldMs, perMinute });
     try {
-      const seq = await publishSnapshot(redis, keys, lease.token, body);
+      const seq = await store.snapshots.publish(lease.token, body);
       this.lastFingerprint = fingerprint;
       this.lastPublishAtMs = atMs;
       this.lastSeq = seq;

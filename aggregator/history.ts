@@ -1,25 +1,13 @@
 // History and milestones: once a second the leader records the latest snapshot into a time series (per second
 // for the last hour, per minute for the whole campaign) and records each milestone threshold first crossed.
-import { readFileSync } from "node:fs";
-import type { CampaignKeys } from "../core/keys.js";
 import type { Logger } from "../core/logger.js";
-import type { RedisClient } from "../core/redis.js";
 import { parseSnapshot } from "../core/snapshot.js";
+import type { Store } from "../core/store/index.js";
 import { crossedMilestones, type Milestone } from "./milestones.js";
 
-const script = readFileSync(new URL("./history-record-3.lua", import.meta.url), "utf8");
-
-/** Second points are kept this long; minute points for the whole campaign. */
-export const secondRetentionSeconds = 3600;
-/** After a gap (no leader, or a new one) the expired seconds of at most this long are swept. */
-const maxSweepSeconds = 600;
-
-export const secondField = (unixSecond: number) => `s:${unixSecond}`;
-export const minuteField = (unixSecond: number) => `m:${unixSecond - (unixSecond % 60)}`;
-
 export interface HistoryRecorderOptions {
-  readonly redis: RedisClient;
-  readonly keys: CampaignKeys;
+  readonly store: Store;
+  readonly campaign: string;
   readonly leaseToken: string;
   /** The fold loop's view of the lease; the script checks it in Redis again. */
   readonly isLeader: () => boolean;
@@ -59,32 +47,27 @@ export class HistoryRecorder {
   }
 
   private async record(): Promise<void> {
-    const { redis, keys, leaseToken, isLeader, milestoneStep, logger } = this.options;
+    const { store, campaign, leaseToken, isLeader, milestoneStep, logger } = this.options;
     if (!isLeader()) {
       this.lastSecond = undefined;
       this.milestonesUpTo = 0n;
       return;
     }
     try {
-      const json = await redis.get(keys.latest);
+      const json = await store.snapshots.readLatest(campaign);
       if (json === null) return;
       const snapshot = parseSnapshot(json);
       const second = Math.floor(Date.parse(snapshot.at) / 1000);
-      const value = `${snapshot.total},${snapshot.count}`;
-      const sweepFrom = Math.max(this.lastSecond ?? second - maxSweepSeconds, second - maxSweepSeconds);
-      const expired: string[] = [];
-      for (let s = sweepFrom + 1; s <= second; s++) expired.push(secondField(s - secondRetentionSeconds));
       const upTo = this.milestonesUpTo;
       const milestones =
         milestoneStep === undefined ? [] : crossedMilestones(snapshot, milestoneStep).filter((m) => BigInt(m.threshold) > upTo);
-      const pairs = milestones.flatMap((m) => [m.threshold, JSON.stringify(m)]);
-      const args = [leaseToken, value, secondField(second), minuteField(second), String(expired.length), ...expired, ...pairs];
-      const result = (await redis.eval(script, 3, keys.leader, keys.history, keys.milestones, ...args)) as number | string[];
-      if (result === -1) return;
+      const point = { unixSecond: second, total: snapshot.total, count: snapshot.count };
+      const result = await store.history.record(campaign, leaseToken, point, this.lastSecond, milestones);
+      if (!result.leader) return;
       this.lastSecond = second;
       for (const m of milestones) if (BigInt(m.threshold) > this.milestonesUpTo) this.milestonesUpTo = BigInt(m.threshold);
-      for (const threshold of Array.isArray(result) ? result : []) {
-        const milestone = milestones.find((m) => m.threshold === String(threshold));
+      for (const threshold of result.recordedThresholds) {
+        const milestone = milestones.find((m) => m.threshold === threshold);
         if (milestone) {
           logger.info({ milestone }, "milestone reached");
           this.options.onMilestone?.(milestone);

@@ -1,7 +1,7 @@
 // Leader lease: one aggregator per campaign folds and publishes; the others stand by and take over when it lapses.
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import type { RedisClient } from "../core/redis.js";
+import type { LeaseStore } from "../core/store/lease.js";
 
 export class LeaderLease {
   /** Unique per process start, so a restarted aggregator never mistakes an old lease for its own. */
@@ -9,8 +9,8 @@ export class LeaderLease {
   private heldUntilMs = 0;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly leaderKey: string,
+    private readonly store: LeaseStore,
+    private readonly campaign: string,
     readonly leaseMs: number,
   ) {}
 
@@ -25,9 +25,9 @@ export class LeaderLease {
   /** Acquires or renews the lease; resolves whether this aggregator holds it now. */
   async tryAcquire(): Promise<boolean> {
     const sentAtMs = Date.now();
-    const result = await this.redis.scAcquireLeaseV1(this.leaderKey, this.token, this.leaseMs);
-    this.heldUntilMs = result === 1 ? sentAtMs + this.leaseMs : 0;
-    return result === 1;
+    const acquired = await this.store.acquire(this.campaign, this.token, this.leaseMs);
+    this.heldUntilMs = acquired ? sentAtMs + this.leaseMs : 0;
+    return acquired;
   }
 
   /** Forget the lease locally (the publish script said another owner holds it). */
@@ -38,6 +38,6 @@ export class LeaderLease {
   /** Releases the lease in Redis if this aggregator holds it, so a standby takes over at its next tick. */
   async release(): Promise<boolean> {
     this.heldUntilMs = 0;
-    return (await this.redis.scReleaseLeaseV1(this.leaderKey, this.token)) === 1;
+    return this.store.release(this.campaign, this.token);
   }
 }

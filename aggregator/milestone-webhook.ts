@@ -1,6 +1,7 @@
 // Milestone notification: POSTs a reached milestone as JSON to MILESTONE_WEBHOOK_URL, a few times with backoff.
 // Only the aggregator whose HSETNX recorded the milestone calls this, so each milestone is sent by one process.
 import type { Logger } from "../core/logger.js";
+import { sleep } from "../core/timeout.js";
 import type { Milestone } from "./milestones.js";
 
 const attempts = 3;
@@ -26,6 +27,6 @@ async function send(url: string, body: string, logger: Logger): Promise<void> {
     } catch (err) {
       logger.warn({ err, attempt }, "milestone webhook failed");
     }
-    await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt).unref());
+    await sleep(500 * 2 ** attempt, undefined, { ref: false });
   }
 }

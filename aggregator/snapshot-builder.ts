@@ -1,6 +1,6 @@
 // Builds the snapshot body (everything but seq, which the publish script assigns) from folded totals.
 import type { DimensionTotals, SnapshotBody } from "../core/snapshot.js";
-import type { CounterTotals, DimensionSum } from "./counter-totals.js";
+import type { CounterTotals, DimensionSum } from "../core/store/index.js";
 import type { Pace } from "./pace.js";
 
 /** Dashboards show the top dimensions; the full set can grow with every new channel name. */

@@ -1,9 +1,5 @@
 // Detects lost counter state (totals fell without refunds, or the epoch is gone) and holds publishing until a rebuild sets a new epoch.
-import type { RedisClient } from "../core/redis.js";
-import type { CounterTotals } from "./counter-totals.js";
-
-/** Meta field a rebuild sets to the epoch it created; the guard adopts only such an epoch. */
-export const rebuiltEpochField = "rebuiltEpoch";
+import type { CounterTotals, PublishedSnapshots } from "../core/store/index.js";
 
 interface Baseline {
   readonly epoch: string;
@@ -22,8 +18,8 @@ export class StateLossGuard {
   private lostReason: string | undefined;
 
   constructor(
-    private readonly redis: RedisClient,
-    private readonly metaKey: string,
+    private readonly snapshots: PublishedSnapshots,
+    private readonly campaign: string,
   ) {}
 
   /** Why publishing is held, or undefined while the counters look intact. */
@@ -59,8 +55,8 @@ export class StateLossGuard {
    */
   async rebuiltEpoch(current: string): Promise<string | undefined> {
     // Only an epoch written by a rebuild counts: a fresh aggregator's HSETNX over the emptied counters is not one.
-    const [epoch, rebuilt] = await this.redis.hmget(this.metaKey, "epoch", rebuiltEpochField);
-    if (epoch === null || epoch === undefined || epoch === current || epoch !== rebuilt) return undefined;
+    const { epoch, rebuiltEpoch } = await this.snapshots.readEpoch(this.campaign);
+    if (epoch === undefined || epoch === current || epoch !== rebuiltEpoch) return undefined;
     this.lostReason = undefined;
     this.baseline = undefined;
     return epoch;

@@ -1,7 +1,7 @@
 // fanout benchmark: N WebSocket viewers while snapshots are published at 10 Hz; uWS broadcaster vs a `ws` relay baseline.
 import type { Worker } from "node:worker_threads";
 import { Redis } from "ioredis";
-import { campaignKeys } from "../core/keys.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { RedisServer } from "../test/support/redis-server.js";
 import { type CpuLayout, cpuLayout, pin } from "./lib/affinity.js";
 import { startChild } from "./lib/child.js";

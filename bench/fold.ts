@@ -1,9 +1,10 @@
 // fold benchmark: cost of one fold read (every shard hash + the rejected stat, summed) as shards grow, single node and cluster.
 
-import { readCounterTotals, readEachShard, sumShards, totalsFingerprint } from "../aggregator/counter-totals.js";
+import { totalsFingerprint } from "../aggregator/totals-fingerprint.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { createRedis, type RedisClient, waitForReady } from "../core/redis.js";
+import { campaignKeys } from "../core/store/keys.js";
+import { sumShards, TotalsStore } from "../core/store/totals.js";
 import { benchCommand, intList, isMain, runMain } from "./lib/cli.js";
 import { LatencyRecorder, nowMs } from "./lib/histogram.js";
 import { withProgress } from "./lib/progress.js";
@@ -77,6 +78,7 @@ async function topologyRows(
     for (const shards of options.shards) {
       await populate(redis, shards);
       const keys = campaignKeys(campaign, shards);
+      const totals = new TotalsStore(redis, shards);
       const scenario = `${topology}, ${shards} shards`;
       // Same run, same connection: the floor any fold pays is one round trip.
       rows.push({
@@ -87,7 +89,7 @@ async function topologyRows(
       });
       // The read the fold used before summing moved into Redis (and still uses when a double cannot be exact).
       const eachShard = await measure(`${scenario}: shard by shard`, perPhaseMs / 2, async () => {
-        const [hashes, rejected] = await Promise.all([readEachShard(redis, keys.shardCounters), redis.hget(keys.stats, "rejected")]);
+        const [hashes, rejected] = await Promise.all([totals.readEachShard(campaign), redis.hget(keys.stats, "rejected")]);
         return totalsFingerprint(sumShards(keys.shardCounters, hashes, rejected));
       });
       rows.push({
@@ -96,7 +98,7 @@ async function topologyRows(
         baseline: baselineSubject,
         metrics: { ...eachShard, usPerShard: perShardUs(eachShard.p50Ms, shards) },
       });
-      const fold = await measure(`${scenario}: fold`, perPhaseMs, async () => totalsFingerprint(await readCounterTotals(redis, keys)));
+      const fold = await measure(`${scenario}: fold`, perPhaseMs, async () => totalsFingerprint(await totals.read(campaign)));
       rows.push({
         scenario,
         subject: foldSubject,

@@ -1,25 +1,15 @@
 // ingest benchmark: events/s through CounterWriter (exactly-once batch Lua, coalesced writes) vs one INCRBY per round trip
 // and vs redis-benchmark EVALSHA of the single-event and of the batch script (Redis's ceilings); also via the HTTP gateway.
 
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { Cluster, Redis } from "ioredis";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
-import { createRedis, type RedisClient, waitForReady } from "../core/redis.js";
-import { shardOf } from "../core/shard.js";
-import { CounterWriter } from "../ingest/counter-writer.js";
-import type { PaymentEvent } from "../ingest/payment-event.js";
-import { sign } from "../ingest/signature.js";
-import { sqsEvent } from "../test/fixtures/aws-events.js";
+import { createRedis, waitForReady } from "../core/redis.js";
 import type { RedisServer } from "../test/support/redis-server.js";
-import { startChild } from "./lib/child.js";
 import { benchCommand, int, isMain, runMain } from "./lib/cli.js";
-import { paymentEvents, paymentsBody } from "./lib/events.js";
-import { runLoad } from "./lib/load.js";
+import { gatewayRow, lambdaRow } from "./lib/ingest-frontends.js";
+import { campaign, emptyDatabases, naive, naivePhase, type WriterPhase, writerPhase } from "./lib/ingest-writer.js";
 import { batchEvalshaCeiling, evalshaCeiling } from "./lib/redis-ceiling.js";
 import { withRedisCluster, withRedisServer } from "./lib/redis-scope.js";
 import { type BenchResult, computeRatios, finishResult, type ResultRow, startResult } from "./lib/results.js";
-import { timedLoop } from "./lib/timed-loop.js";
 
 export interface IngestOptions {
   readonly duration: number;
@@ -35,108 +25,6 @@ export interface IngestOptions {
   readonly flushEvents?: number;
   readonly flushesInFlight?: number;
   readonly out: string;
-}
-
-const campaign = "bench";
-const naive = "naive INCRBY per round trip";
-const dedupeTtlSeconds = 3600;
-const warmupBatches = 10;
-const secret = "bench-secret-0123456789";
-
-/** Sequential INCRBY on one connection without pipelining: what a careless client reaches. */
-async function naivePhase(target: Pick<Config, "redisUrl" | "redisClusterNodes">, durationMs: number) {
-  const nodes = target.redisClusterNodes;
-  const client = nodes
-    ? new Cluster([...nodes], { enableAutoPipelining: false })
-    : new Redis(target.redisUrl ?? "", { enableAutoPipelining: false });
-  try {
-    return await timedLoop(`${naive}`, durationMs, 1, async () => {
-      await client.incrby("bench-naive", 10000);
-      return 1;
-    });
-  } finally {
-    client.disconnect();
-  }
-}
-
-/** Script calls (EVALSHA, and EVAL when a connection loads a script) the Redis servers have run so far. */
-async function scriptCalls(servers: readonly RedisServer[]): Promise<number> {
-  let calls = 0;
-  for (const server of servers) {
-    const stats = await server.cli("info", "commandstats");
-    for (const m of stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)) calls += Number(m[1]);
-  }
-  return calls;
-}
-
-/**
- * FLUSHALL before each measured phase: every phase starts from an empty keyspace, so the writer and the ceilings
- * run against the same number of dedupe keys (Redis slows down as millions of them accumulate).
- */
-async function emptyDatabases(servers: readonly RedisServer[]): Promise<void> {
-  await Promise.all(servers.map((server) => server.cli("flushall")));
-}
-
-interface WriterPhase {
-  readonly label: string;
-  readonly shards: number;
-  /** Events per write() call; concurrency × batch / eventsPerWrite calls are in flight. */
-  readonly eventsPerWrite: number;
-  /** The writer before batching: one single-event script call per event, sent together (auto-pipelined). */
-  readonly perEvent?: boolean;
-}
-
-/** What CounterWriter.write did before the batch script: one count-payment-2.lua call per event. */
-function perEventWriter(redis: RedisClient, shards: number) {
-  return {
-    write: (events: readonly PaymentEvent[]) =>
-      Promise.all(
-        events.map((event) => {
-          const shard = campaignKeys(event.campaign, shards).shard(shardOf(event.paymentId, shards));
-          const amount = String(event.amount);
-          return redis.scCountPaymentV1(
-            shard.seen(event.paymentId),
-            shard.counters,
-            amount,
-            event.type,
-            dedupeTtlSeconds,
-            event.channel ?? "",
-            event.category ?? "",
-          );
-        }),
-      ),
-  };
-}
-
-async function writerPhase(redis: RedisClient, servers: readonly RedisServer[], options: IngestOptions, phase: WriterPhase) {
-  const writer = phase.perEvent
-    ? perEventWriter(redis, phase.shards)
-    : new CounterWriter(redis, {
-        shards: phase.shards,
-        dedupeTtlSeconds,
-        maxBatchEvents: options.flushEvents,
-        maxInFlight: options.flushesInFlight,
-      });
-  const inFlight = Math.max(1, Math.round((options.concurrency * options.batch) / phase.eventsPerWrite));
-  // Warm-up outside the clock: the first few thousand calls run unoptimised code and load the script.
-  for (let i = 0; i < warmupBatches; i++)
-    await Promise.all(Array.from({ length: inFlight }, () => writer.write(paymentEvents(phase.eventsPerWrite, campaign))));
-  await emptyDatabases(servers);
-  const callsBefore = await scriptCalls(servers);
-  const cpuBefore = process.cpuUsage();
-  let events = 0;
-  const figures = await timedLoop(phase.label, options.duration * 1000, inFlight, async () => {
-    const outcomes = await writer.write(paymentEvents(phase.eventsPerWrite, campaign));
-    events += outcomes.length;
-    return outcomes.length;
-  });
-  const cpu = process.cpuUsage(cpuBefore);
-  const calls = (await scriptCalls(servers)) - callsBefore;
-  return {
-    ...figures,
-    eventsPerCall: calls > 0 ? Math.round((events / calls) * 10) / 10 : 0,
-    clientCpuUsPerEvent: events > 0 ? Math.round(((cpu.user + cpu.system) / events) * 100) / 100 : 0,
-  };
 }
 
 const singleCeiling = "redis-benchmark EVALSHA count-payment-2.lua, 1 event/call (ceiling)";
@@ -208,89 +96,6 @@ async function topologyRows(
   }
   rows.push(...writerRows);
   return rows;
-}
-
-async function gatewayRow(server: RedisServer, options: IngestOptions): Promise<ResultRow> {
-  await emptyDatabases([server]);
-  const gateway = await startChild("gateway", {
-    REDIS_URL: server.url,
-    CAMPAIGN: campaign,
-    SHARDS: String(options.shards),
-    INGEST_SECRET: secret,
-  });
-  try {
-    const load = await runLoad(`gateway POST ${options.batch}-event batches`, {
-      url: `http://127.0.0.1:${gateway.info.port}/v1/payments`,
-      method: "POST",
-      connections: options.connections,
-      pipelining: 1,
-      durationSeconds: options.duration,
-      headers: { "content-type": "application/json" },
-      setupRequest: (req) => {
-        const body = paymentsBody(options.batch, campaign);
-        return { ...req, body, headers: { ...req.headers, "x-signature": sign(secret, body) } };
-      },
-    });
-    const { reqPerSec, ...rest } = load;
-    return {
-      scenario: "single node",
-      subject: `HTTP gateway, signed ${options.batch}-event POSTs`,
-      baseline: naive,
-      metrics: { perSec: reqPerSec * options.batch, reqPerSec, ...rest },
-    };
-  } finally {
-    await gateway.stop();
-  }
-}
-
-/** Records per SQS invocation in the Lambda row; each record carries batch / lambdaRecords events. */
-const lambdaRecords = 10;
-
-/**
- * The real @aws-sdk/client-lambda InvokeCommand (RequestResponse) against the local Invoke API child: ingestQueue with
- * SQS events of lambdaRecords records, `concurrency` invocations in flight from this process.
- */
-async function lambdaRow(server: RedisServer, options: IngestOptions): Promise<ResultRow> {
-  await emptyDatabases([server]);
-  const api = await startChild("lambda-api", { REDIS_URL: server.url, CAMPAIGN: campaign, SHARDS: String(options.shards) });
-  const client = new LambdaClient({
-    endpoint: `http://127.0.0.1:${api.info.port}`,
-    region: "us-east-1",
-    credentials: { accessKeyId: "AKIDBENCH", secretAccessKey: "bench-secret" },
-    maxAttempts: 1,
-  });
-  const perRecord = Math.max(1, Math.floor(options.batch / lambdaRecords));
-  let message = 0;
-  const invokeOnce = async () => {
-    const event = sqsEvent(
-      Array.from({ length: lambdaRecords }, () => ({
-        messageId: `m-${++message}`,
-        body: paymentEvents(perRecord, campaign).map(({ category: _c, ...e }) => e),
-      })),
-    );
-    const out = await client.send(new InvokeCommand({ FunctionName: "ingestQueue", Payload: Buffer.from(JSON.stringify(event)) }));
-    const answer = JSON.parse(Buffer.from(out.Payload ?? new Uint8Array()).toString("utf8")) as { batchItemFailures?: unknown[] };
-    if (out.FunctionError || (answer.batchItemFailures?.length ?? 0) > 0) throw new Error(`ingestQueue failed: ${JSON.stringify(answer)}`);
-    return lambdaRecords * perRecord;
-  };
-  try {
-    for (let i = 0; i < warmupBatches; i++) await Promise.all(Array.from({ length: options.concurrency }, invokeOnce));
-    const metrics = await timedLoop(
-      `Lambda InvokeCommand ingestQueue, ${lambdaRecords} × ${perRecord} events`,
-      options.duration * 1000,
-      options.concurrency,
-      invokeOnce,
-    );
-    return {
-      scenario: "single node",
-      subject: `Lambda Invoke API, InvokeCommand ingestQueue (${lambdaRecords} SQS records × ${perRecord} events)`,
-      baseline: naive,
-      metrics,
-    };
-  } finally {
-    client.destroy();
-    await api.stop();
-  }
 }
 
 export async function runIngest(options: IngestOptions): Promise<BenchResult> {

@@ -1,5 +1,6 @@
 // HTTP helpers for uWS handlers: status lines, JSON answers with CORS, coded errors, replies after an await, query parsing.
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
+import { campaignRule, isCampaignName } from "../core/campaign.js";
 import { errorBody } from "../core/errors.js";
 import { statusLine } from "../core/uws-http.js";
 import { queryParam } from "../core/uws-request.js";
@@ -51,9 +52,6 @@ export function replyLater<T>(
   );
 }
 
-/** Same rule as CAMPAIGN in core/config.ts; also keeps request input out of Redis key names. */
-const campaignPattern = /^[A-Za-z0-9_-]{1,64}$/;
-
 export type CampaignParam = { readonly ok: true; readonly campaign: string } | { readonly ok: false; readonly message: string };
 
 /** Reads ?campaign= (default: the configured campaign). */
@@ -61,7 +59,7 @@ export function campaignParam(req: HttpRequest, defaultCampaign: string): Campai
   // uWS returns undefined for a missing key, although its typings say string.
   const value = queryParam(req, "campaign");
   if (value === undefined || value === "") return { ok: true, campaign: defaultCampaign };
-  if (!campaignPattern.test(value)) return { ok: false, message: "campaign must be 1-64 characters of [A-Za-z0-9_-]" };
+  if (!isCampaignName(value)) return { ok: false, message: `campaign ${campaignRule}` };
   return { ok: true, campaign: value };
 }
 

@@ -1,8 +1,9 @@
 // Feeds the snapshot store from Redis: PSUBSCRIBE to every campaign's channel, GET latest at start, after each reconnect and on demand.
 import type { Config } from "../core/config.js";
-import { allSnapshotChannels, campaignKeys, campaignOfChannel } from "../core/keys.js";
 import type { Logger } from "../core/logger.js";
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../core/redis.js";
+import { openStore, PublishedSnapshots, type Store } from "../core/store/index.js";
+import { waitAtMost, withTimeout } from "../core/timeout.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
 /** found: a snapshot is in the store now; empty: the campaign exists but has published nothing; unknown: no such campaign. */
@@ -25,6 +26,8 @@ const lookupTimeoutMs = 2000;
 export class SnapshotFeed {
   private readonly redis: RedisClient;
   private readonly sub: RedisClient;
+  /** The store over the command connection: latest snapshots, campaigns, history and milestones. */
+  readonly data: Store;
   private subscribed = false;
   private redisDownLogged = false;
   private readonly lookups = new Map<string, Promise<CampaignLookup>>();
@@ -40,6 +43,7 @@ export class SnapshotFeed {
   ) {
     this.redis = createRedis(config, { name: "broadcaster" });
     this.sub = createSubscriber(config, "broadcaster-sub");
+    this.data = openStore(this.redis, config);
   }
 
   /** Subscribes and loads the latest snapshot; waits at most `timeoutMs` for Redis, then keeps trying in the background. */
@@ -54,8 +58,7 @@ export class SnapshotFeed {
       this.redisDownLogged = false;
     });
     if (this.sub.status === "ready") void this.subscribe();
-    const timer = new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref());
-    const subscribed = await Promise.race([this.firstSubscription.then(() => true), timer]);
+    const subscribed = await waitAtMost(this.firstSubscription, timeoutMs);
     if (!subscribed) this.logger.warn({ timeoutMs }, "Redis not reachable yet; serving 503 until the snapshot feed is up");
   }
 
@@ -73,7 +76,11 @@ export class SnapshotFeed {
     if (this.store.get(campaign)) return Promise.resolve("found");
     const pending = this.lookups.get(campaign);
     if (pending) return pending;
-    const lookup = withTimeout(this.loadCampaign(campaign), lookupTimeoutMs, `looking up campaign ${campaign} in Redis`);
+    const lookup = withTimeout(
+      this.loadCampaign(campaign),
+      lookupTimeoutMs,
+      () => new Error(`timed out after ${lookupTimeoutMs} ms looking up campaign ${campaign} in Redis`),
+    );
     if (this.lookups.size < maxMemoizedLookups) {
       this.lookups.set(campaign, lookup);
       const forget = () => setTimeout(() => this.lookups.delete(campaign), lookupMemoMs).unref();
@@ -89,13 +96,13 @@ export class SnapshotFeed {
 
   private async subscribe(): Promise<void> {
     try {
-      await this.sub.psubscribe(allSnapshotChannels);
+      await this.sub.psubscribe(PublishedSnapshots.channelPattern);
     } catch (err) {
       this.logger.warn({ err }, "subscribing to snapshots failed; retrying on the next reconnect");
       return;
     }
     this.subscribed = true;
-    this.logger.info({ pattern: allSnapshotChannels }, "subscribed to the snapshots of every campaign");
+    this.logger.info({ pattern: PublishedSnapshots.channelPattern }, "subscribed to the snapshots of every campaign");
     try {
       await this.reloadLatest();
     } catch (err) {
@@ -123,15 +130,14 @@ export class SnapshotFeed {
   }
 
   private async loadCampaign(campaign: string): Promise<CampaignLookup> {
-    const keys = campaignKeys(campaign, this.config.shards);
-    const [json, metaCount] = await Promise.all([this.redis.get(keys.latest), this.redis.exists(keys.meta)]);
+    const [json, exists] = await Promise.all([this.data.snapshots.readLatest(campaign), this.data.snapshots.exists(campaign)]);
     if (json !== null) this.accept(campaign, json);
     if (this.store.get(campaign)) return "found";
-    return metaCount > 0 ? "empty" : "unknown";
+    return exists ? "empty" : "unknown";
   }
 
   private onMessage(channel: string, message: string): void {
-    const campaign = campaignOfChannel(channel);
+    const campaign = PublishedSnapshots.campaignOfChannel(channel);
     if (campaign !== undefined) this.accept(campaign, message);
   }
 
@@ -142,12 +148,4 @@ export class SnapshotFeed {
       this.logger.warn({ err, campaign }, "dropped a snapshot that is not valid");
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,7 @@
 // Environment configuration shared by every component: parsed once, all problems reported together, frozen.
 import { z } from "zod";
+import { campaignPattern, campaignRule } from "./campaign.js";
+import { CodedError } from "./errors.js";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const flag = (fallback: boolean) =>
@@ -31,10 +33,7 @@ export const configSchema = z
         return { host, port: Number(portText) };
       });
     }),
-    CAMPAIGN: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 chars of [A-Za-z0-9_-]")
-      .default("blackfriday"),
+    CAMPAIGN: z.string().regex(campaignPattern, campaignRule).default("blackfriday"),
     CURRENCY: z
       .string()
       .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as KRW")
@@ -72,12 +71,7 @@ export const configSchema = z
       .string()
       .regex(/^\d{1,20}$/, "must be an integer amount in minor units (0 turns milestones off)")
       .default("10000000000"),
-    PREVIOUS_CAMPAIGN: optionalString.pipe(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 chars of [A-Za-z0-9_-]")
-        .optional(),
-    ),
+    PREVIOUS_CAMPAIGN: optionalString.pipe(z.string().regex(campaignPattern, campaignRule).optional()),
     MILESTONE_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
     CAMPAIGN_START: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
   })
@@ -123,11 +117,9 @@ export interface Config {
   readonly campaignStart: string | undefined;
 }
 
-export class ConfigError extends Error {
-  readonly code = "CONFIG_INVALID";
+export class ConfigError extends CodedError {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
+    super("CONFIG_INVALID", `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
 }
 

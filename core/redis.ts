@@ -1,9 +1,9 @@
 // Redis connection factory: one place decides standalone vs cluster and the timeouts for each role.
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import type { Config } from "./config.js";
-import { type RedisClient, registerScripts } from "./scripts.js";
+import { waitAtMost, withTimeout } from "./timeout.js";
 
-export type { RedisClient };
+export type RedisClient = Redis | Cluster;
 
 export interface ConnectOptions {
   /** Shown in CLIENT LIST, helps operators see who is connected. */
@@ -32,7 +32,7 @@ function baseOptions(opts: ConnectOptions): RedisOptions {
   };
 }
 
-/** Creates a client for the configured topology with every Lua script registered. */
+/** Creates a client for the configured topology (the store registers its Lua scripts on first use). */
 export function createRedis(config: Pick<Config, "redisUrl" | "redisClusterNodes">, opts: ConnectOptions): RedisClient {
   const options = baseOptions(opts);
   if (config.redisClusterNodes && config.redisClusterNodes.length > 0) {
@@ -48,9 +48,9 @@ export function createRedis(config: Pick<Config, "redisUrl" | "redisClusterNodes
       slotsRefreshTimeout: 2000,
       clusterRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
     };
-    return registerScripts(new Cluster([...config.redisClusterNodes], clusterOptions));
+    return new Cluster([...config.redisClusterNodes], clusterOptions);
   }
-  return registerScripts(new Redis(config.redisUrl ?? defaultRedisUrl, options));
+  return new Redis(config.redisUrl ?? defaultRedisUrl, options);
 }
 
 /** A second connection for pub/sub (a subscribed connection cannot run other commands). */
@@ -65,26 +65,21 @@ export function isCluster(client: RedisClient): client is Cluster {
 /** Resolves once the client is ready, or rejects after timeoutMs. */
 export async function waitForReady(client: RedisClient, timeoutMs = 10000): Promise<void> {
   if (client.status === "ready") return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
-    }, timeoutMs);
-    const onReady = () => {
-      cleanup();
-      resolve();
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      client.off("ready", onReady);
-    };
-    client.on("ready", onReady);
-    if (client.status === "wait") client.connect().catch(() => undefined);
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    onReady = resolve;
+    client.once("ready", onReady);
   });
+  if (client.status === "wait") client.connect().catch(() => undefined);
+  try {
+    await withTimeout(ready, timeoutMs, () => new Error(`Redis not ready after ${timeoutMs} ms (status ${client.status})`));
+  } finally {
+    client.off("ready", onReady);
+  }
 }
 
 /** Quits politely, disconnecting hard if QUIT does not answer quickly. */
 export async function closeRedis(client: RedisClient): Promise<void> {
-  await Promise.race([client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+  await waitAtMost(client.quit(), 1000);
   client.disconnect();
 }

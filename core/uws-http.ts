@@ -12,9 +12,9 @@ export const uws: typeof Uws = require("uWebSockets.js");
 export const uwsTransport: "native" | "fallback" =
   typeof (uws as unknown as { getParts?: unknown }).getParts === "function" ? "native" : "fallback";
 
-export class BodyTooLargeError extends Error {
+export class BodyTooLargeError extends CodedError {
   constructor(readonly limitBytes: number) {
-    super(`body: must be at most ${limitBytes} bytes`);
+    super("PAYLOAD_TOO_LARGE", `body: must be at most ${limitBytes} bytes`);
   }
 }
 

@@ -1,6 +1,6 @@
 // Compares the payments export with the counters: totals, counts, and which paymentIds are missing, extra or different.
-import type { CounterTotals } from "../aggregator/counter-totals.js";
-import type { PaymentEvent } from "../ingest/payment-event.js";
+import type { CounterTotals } from "../core/store/index.js";
+import type { PaymentEvent } from "../ingest/domain/payment-event.js";
 import { signedAmount } from "./export-file.js";
 
 export interface Side {

@@ -1,7 +1,7 @@
 // Reads the payments export (JSON Lines, the ingest event format) into distinct events, validated like ingest does.
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { type CampaignRules, type PaymentEvent, validateEvent } from "../ingest/payment-event.js";
+import { type CampaignRules, type PaymentEvent, validateEvent } from "../ingest/domain/payment-event.js";
 
 export interface ExportProblem {
   readonly line: number;

@@ -1,14 +1,12 @@
 // CLI: npm run reconcile -- --file payments.jsonl [--rebuild]. Compares the export with the counters; rebuilds on request.
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
-import { readCounterTotals } from "../aggregator/counter-totals.js";
 import { loadConfigOrExit } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, waitForReady } from "../core/redis.js";
+import { openStore } from "../core/store/index.js";
 import { reconcile } from "./compare.js";
 import { readPaymentsExport } from "./export-file.js";
 import { rebuildCounters } from "./rebuild.js";
-import { readSeenMarks } from "./seen-marks.js";
 import { formatSummary } from "./summary.js";
 
 const program = new Command()
@@ -40,9 +38,10 @@ const exportNote = `${file.lines} lines, ${file.events.size} distinct events, ${
 const redis = createRedis(config, { name: "reconcile" });
 try {
   await waitForReady(redis);
+  const store = openStore(redis, config);
   const compare = async () => {
-    const marks = await readSeenMarks(redis, config.campaign);
-    return reconcile(file.events, marks, await readCounterTotals(redis, campaignKeys(config.campaign, config.shards)));
+    const marks = await store.dedupeMarks.read(config.campaign);
+    return reconcile(file.events, marks, await store.totals.read(config.campaign));
   };
   const before = await compare();
   console.log(formatSummary(config.campaign, before, exportNote));
@@ -50,7 +49,7 @@ try {
   if (opts.rebuild) {
     const replayBar = bar("rebuilding");
     if (progress) replayBar.start(file.events.size, 0);
-    const result = await rebuildCounters(redis, config, [...file.events.values()], (n) => progress && replayBar.update(n));
+    const result = await rebuildCounters(store, config, [...file.events.values()], (n) => progress && replayBar.update(n));
     if (progress) replayBar.stop();
     console.log(
       `\nRebuilt: ${result.counted} events counted, ${result.deletedKeys} old keys removed, epoch ${result.previousEpoch ?? "(none: state was lost)"} -> ${result.epoch}`,

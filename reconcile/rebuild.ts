@@ -1,12 +1,8 @@
 // Rebuilds a campaign's counters from the payments export under a new epoch, so viewers and aggregators see a fresh history.
-import { newEpochId } from "../aggregator/epoch.js";
-import { rebuiltEpochField } from "../aggregator/state-loss.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
-import type { RedisClient } from "../core/redis.js";
-import { CounterWriter } from "../ingest/counter-writer.js";
-import type { PaymentEvent } from "../ingest/payment-event.js";
-import { clearCounters } from "./seen-marks.js";
+import { newEpochId, type Store } from "../core/store/index.js";
+import { CounterWriter } from "../ingest/domain/counter-writer.js";
+import type { PaymentEvent } from "../ingest/domain/payment-event.js";
 
 export interface RebuildResult {
   readonly epoch: string;
@@ -24,16 +20,16 @@ const chunkSize = 1000;
  * Events ingested while it runs and missing from the export are lost: pause ingest or export after it stopped.
  */
 export async function rebuildCounters(
-  redis: RedisClient,
-  config: Pick<Config, "campaign" | "shards" | "dedupeTtlSeconds">,
+  store: Store,
+  config: Pick<Config, "campaign">,
   events: readonly PaymentEvent[],
   onProgress: (replayed: number) => void = () => undefined,
 ): Promise<RebuildResult> {
-  const keys = campaignKeys(config.campaign, config.shards);
-  const previousEpoch = await redis.hget(keys.meta, "epoch");
-  await redis.hdel(keys.meta, "epoch");
-  const deletedKeys = await clearCounters(redis, config.campaign, config.shards);
-  const writer = new CounterWriter(redis, { shards: config.shards, dedupeTtlSeconds: config.dedupeTtlSeconds });
+  const { campaign } = config;
+  const previousEpoch = (await store.snapshots.readEpoch(campaign)).epoch ?? null;
+  await store.snapshots.removeEpoch(campaign);
+  const deletedKeys = await store.dedupeMarks.clearWithCounters(campaign);
+  const writer = new CounterWriter(store.counters);
   let counted = 0;
   for (let i = 0; i < events.length; i += chunkSize) {
     const outcomes = await writer.write(events.slice(i, i + chunkSize));
@@ -41,6 +37,6 @@ export async function rebuildCounters(
     onProgress(Math.min(i + chunkSize, events.length));
   }
   const epoch = newEpochId();
-  await redis.hset(keys.meta, "epoch", epoch, rebuiltEpochField, epoch);
+  await store.snapshots.writeRebuiltEpoch(campaign, epoch);
   return { epoch, previousEpoch, counted, deletedKeys };
 }

@@ -1,7 +1,7 @@
 // Demo traffic that looks like a sale: log-normal basket sizes, bursts, ~2% refunds, ~1% duplicate deliveries.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../core/logger.js";
-import { sign } from "../ingest/signature.js";
+import { sign } from "../ingest/domain/signature.js";
 
 export interface DemoOptions {
   readonly url: string;

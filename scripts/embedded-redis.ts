@@ -3,15 +3,17 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
+import { CodedError } from "../core/errors.js";
 
 export interface EmbeddedRedis {
   readonly url: string;
   stop(): Promise<void>;
 }
 
-export class RedisBinaryMissingError extends Error {
+export class RedisBinaryMissingError extends CodedError {
   constructor() {
     super(
+      "REDIS_BINARY_MISSING",
       "redis-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`, macOS: `brew install redis`) " +
         "or point the pipeline at an existing Redis with REDIS_URL=redis://host:6379.",
     );

@@ -27,7 +27,7 @@ const env = { ...process.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) };
 const components: Array<[string, string]> = [
   ["aggregator", "aggregator/main.ts"],
   ["broadcaster", "broadcaster/main.ts"],
-  ["ingest", "ingest/main.ts"],
+  ["ingest", "ingest/local/main.ts"],
 ];
 const children = new Map<string, ChildProcess>();
 let stopping = false;

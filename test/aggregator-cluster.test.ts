@@ -2,10 +2,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startAggregator } from "../aggregator/aggregator.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { createLogger } from "../core/logger.js";
 import { closeRedis, createRedis, isCluster, type RedisClient } from "../core/redis.js";
 import { parseSnapshot } from "../core/snapshot.js";
+import { campaignKeys } from "../core/store/keys.js";
+import { countOneEvent } from "../core/store/reference.js";
 import { testConfig } from "./support/config.js";
 import { RedisCluster } from "./support/redis-server.js";
 
@@ -34,9 +35,9 @@ it("folds shards spread over three cluster masters into one total", async () => 
   const keys = campaignKeys(config.campaign, config.shards);
   let expected = 0n;
   for (let i = 0; i < config.shards; i++) {
-    const shard = keys.shard(i);
     const amount = 1_000_000_000_000 + i;
-    expect(await redis.scCountPaymentV1(shard.seen(`p${i}`), shard.counters, String(amount), "payment", 3600, "web", "")).toBe(1);
+    const event = { campaign: config.campaign, paymentId: `p${i}`, amount, kind: "payment" as const, channel: "web", shard: i };
+    expect(await countOneEvent(redis, config.shards, 3600, event)).toBe(1);
     expected += BigInt(amount);
   }
   const nodesHoldingShards = await Promise.all(cluster.nodes.map((n) => n.cli("dbsize")));

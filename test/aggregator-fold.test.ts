@@ -1,8 +1,9 @@
 // In-process tests of the fold arithmetic, the pace window and snapshot building (no Redis).
 import { describe, expect, it } from "vitest";
-import { sumShards, totalsFingerprint } from "../aggregator/counter-totals.js";
 import { PaceWindow } from "../aggregator/pace.js";
 import { buildSnapshotBody, topDimensions } from "../aggregator/snapshot-builder.js";
+import { totalsFingerprint } from "../aggregator/totals-fingerprint.js";
+import { sumShards } from "../core/store/totals.js";
 
 const twoTo53 = 2n ** 53n;
 

@@ -2,10 +2,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
 import type { Config } from "../core/config.js";
-import { type CampaignKeys, campaignKeys } from "../core/keys.js";
 import { createLogger } from "../core/logger.js";
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../core/redis.js";
 import { parseSnapshot, type Snapshot } from "../core/snapshot.js";
+import { type CampaignKeys, campaignKeys } from "../core/store/keys.js";
+import { countOneEvent } from "../core/store/reference.js";
 import { testConfig } from "./support/config.js";
 import { RedisServer } from "./support/redis-server.js";
 
@@ -96,8 +97,8 @@ describe("aggregator fold", () => {
   it("counts payments, refunds, duplicates and rejections written by the count script", async () => {
     const { config, keys } = setup();
     const count = (id: string, amount: number, kind: string, channel: string, category: string) => {
-      const shard = keys.shard(id.length % config.shards);
-      return redis.scCountPaymentV1(shard.seen(id), shard.counters, String(amount), kind, 3600, channel, category);
+      const event = { campaign: config.campaign, paymentId: id, amount, kind: kind as "payment" | "refund", channel, category };
+      return countOneEvent(redis, config.shards, 3600, { ...event, shard: id.length % config.shards });
     };
     expect(await count("p-1", 1000, "payment", "web", "shoes")).toBe(1);
     expect(await count("p-22", 2500, "payment", "app", "bags")).toBe(1);

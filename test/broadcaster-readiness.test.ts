@@ -4,10 +4,10 @@ import WebSocket from "ws";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
 import { type Broadcaster, startBroadcaster } from "../broadcaster/server.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { createLogger } from "../core/logger.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import type { Snapshot } from "../core/snapshot.js";
+import { countOneEvent } from "../core/store/reference.js";
 import { testConfig } from "./support/config.js";
 import { waitUntil } from "./support/live-viewer.js";
 import { RedisServer } from "./support/redis-server.js";
@@ -68,8 +68,15 @@ it("pushes a counted payment from the aggregator to a viewer", async () => {
   const first = await waitUntil(() => messages[0], "the current snapshot");
   expect(first.total).toBe("0");
 
-  const shard = campaignKeys(config.campaign, config.shards).shard(1);
-  await redis.scCountPaymentV1(shard.seen("pay-1"), shard.counters, "74300000000", "payment", 3600, "web", "");
+  const event = {
+    campaign: config.campaign,
+    paymentId: "pay-1",
+    amount: "74300000000",
+    kind: "payment" as const,
+    channel: "web",
+    shard: 1,
+  };
+  await countOneEvent(redis, config.shards, 3600, event);
   const counted = await waitUntil(() => messages.find((m) => m.total === "74300000000"), "the counted payment", 2000);
   expect(counted.count).toBe(1);
   expect(counted.seq).toBeGreaterThan(first.seq);

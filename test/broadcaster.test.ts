@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Broadcaster, startBroadcaster } from "../broadcaster/server.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { createLogger } from "../core/logger.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import type { Snapshot } from "../core/snapshot.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { testConfig } from "./support/config.js";
 import { RedisServer } from "./support/redis-server.js";
 

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import type { Snapshot } from "../core/snapshot.js";
+import { countOneEvent } from "../core/store/reference.js";
 import { Component } from "./support/components.js";
 import { testConfig } from "./support/config.js";
 import { LiveViewer, waitUntil } from "./support/live-viewer.js";
@@ -47,8 +47,8 @@ const allReadyz = (status: number) => async () =>
   (await Promise.all(broadcasters.map((b) => readyz(b.port)))).every((s) => s === status) ? true : undefined;
 
 async function count(paymentId: string, amount: number): Promise<void> {
-  const shard = campaignKeys(config.campaign, config.shards).shard(0);
-  expect(await redis.scCountPaymentV1(shard.seen(paymentId), shard.counters, String(amount), "payment", 3600, "", "")).toBe(1);
+  const event = { campaign: config.campaign, paymentId, amount, kind: "payment" as const, shard: 0 };
+  expect(await countOneEvent(redis, config.shards, 3600, event)).toBe(1);
 }
 
 it("serves the same snapshots from two broadcasters, goes unready while Redis is down and resubscribes by itself", async () => {

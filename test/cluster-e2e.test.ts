@@ -1,17 +1,16 @@
 // End to end on a local 3-master Redis Cluster: HTTP ingest -> sharded counters on every master -> fold -> two broadcasters.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
-import { readCounterTotals } from "../aggregator/counter-totals.js";
 import { type Broadcaster, startBroadcaster } from "../broadcaster/server.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, isCluster, type RedisClient } from "../core/redis.js";
-import { type RunningGateway, startGateway } from "../ingest/gateway.js";
-import { createHttpHandler } from "../ingest/ingest-http.js";
-import type { PaymentEvent } from "../ingest/payment-event.js";
-import { createIngestRuntime, type IngestRuntime } from "../ingest/runtime.js";
+import { openStore } from "../core/store/index.js";
+import { campaignKeys } from "../core/store/keys.js";
+import type { PaymentEvent } from "../ingest/domain/payment-event.js";
+import { createIngestRuntime, type IngestRuntime } from "../ingest/domain/runtime.js";
+import { createHttpHandler } from "../ingest/handlers/ingest-http.js";
+import { type RunningGateway, startGateway } from "../ingest/local/api-gateway.js";
 import { reconcile } from "../reconcile/compare.js";
-import { readSeenMarks } from "../reconcile/seen-marks.js";
 import { testConfig } from "./support/config.js";
 import { readTotals } from "./support/counters.js";
 import { LiveViewer } from "./support/live-viewer.js";
@@ -103,9 +102,10 @@ it("counts posted payments exactly on a 3-master cluster and both broadcasters s
 }, 40000);
 
 it("reconciles the cluster's counters with the export, scanning the dedupe marks on every master", async () => {
-  const marks = await readSeenMarks(redis, config.campaign);
+  const store = openStore(redis, config);
+  const marks = await store.dedupeMarks.read(config.campaign);
   expect(marks.size).toBe(600);
-  const result = reconcile(exported, marks, await readCounterTotals(redis, campaignKeys(config.campaign, config.shards)));
+  const result = reconcile(exported, marks, await store.totals.read(config.campaign));
   expect(result.missing).toEqual([]);
   expect(result.extra).toEqual([]);
   expect(result.matches).toBe(true);

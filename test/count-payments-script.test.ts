@@ -1,8 +1,11 @@
-// The batch counting script (core/lua/count-payments-n.lua) called directly: exact sums, in-batch duplicates,
+// The batch counting script (core/store/lua/count-payments-n.lua) called directly: exact sums, in-batch duplicates,
 // checks that write nothing, and dedupe marks shared with the single-event script.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
+import { runScript } from "../core/store/commands.js";
+import { encodeCountCall } from "../core/store/counters.js";
+import { campaignKeys } from "../core/store/keys.js";
+import { countOneEvent } from "../core/store/reference.js";
 import { RedisServer } from "./support/redis-server.js";
 
 let server: RedisServer;
@@ -16,14 +19,24 @@ interface Item {
 }
 
 /** One call with one group per shard given, in the order given. */
-function call(campaign: string, groups: Array<[shard: number, items: Item[]]>, ttl = "3600") {
+function call(campaign: string, groups: Array<[shard: number, items: Item[]]>, ttl = 3600) {
   const keys = campaignKeys(campaign, 16);
-  const counters = groups.map(([shard]) => keys.shard(shard).counters);
-  const seen = groups.flatMap(([shard, items]) => items.map((item) => keys.shard(shard).seen(item.id)));
-  const sizes = groups.map(([, items]) => String(items.length));
-  const values = groups.flatMap(([, items]) => items.flatMap((i) => [i.amount, i.channel ?? "", i.category ?? ""]));
-  return redis.scCountPaymentsV1(counters.length + seen.length, [...counters, ...seen, ttl, String(groups.length), ...sizes, ...values]);
+  const encoded = encodeCountCall(
+    groups.map(([shard, items]) => ({
+      counters: keys.shard(shard).counters,
+      events: items.map((i) => ({ seen: keys.shard(shard).seen(i.id), signedAmount: i.amount, channel: i.channel, category: i.category })),
+    })),
+    ttl,
+  );
+  return raw(encoded.keys, encoded.args);
 }
+
+/** The script with hand-made KEYS and ARGV (to check that it refuses malformed ones). */
+const raw = (keys: string[], args: string[]) => runScript<number[]>(redis, "countPayments", keys, args);
+
+/** The single-event reference script (reference/count-payment-2.lua), on shard 2 of campaign s4. */
+const one = (paymentId: string, amount: string, kind: "payment" | "refund") =>
+  countOneEvent(redis, 16, 3600, { campaign: "s4", paymentId, amount, kind, shard: 2 });
 
 const hash = (campaign: string, shard: number) => redis.hgetall(campaignKeys(campaign, 16).shard(shard).counters);
 
@@ -96,31 +109,14 @@ describe("count-payments script", () => {
       ["more than 4096 events", call("s3", [[1, Array.from({ length: 4097 }, (_, i) => ({ id: `m${i}`, amount: "1" }))]])],
       [
         "sizes that do not add up",
-        redis.scCountPaymentsV1(3, [
-          campaignKeys("s3", 16).shard(1).counters,
-          campaignKeys("s3", 16).shard(1).seen("g"),
-          campaignKeys("s3", 16).shard(1).seen("h"),
-          "3600",
-          "1",
-          "1",
-          "100",
-          "",
-          "",
-          "100",
-          "",
-          "",
-        ]),
+        raw(
+          [campaignKeys("s3", 16).shard(1).counters, campaignKeys("s3", 16).shard(1).seen("g"), campaignKeys("s3", 16).shard(1).seen("h")],
+          ["3600", "1", "1", "100", "", "", "100", "", ""],
+        ),
       ],
       [
         "missing values",
-        redis.scCountPaymentsV1(2, [
-          campaignKeys("s3", 16).shard(1).counters,
-          campaignKeys("s3", 16).shard(1).seen("g"),
-          "3600",
-          "1",
-          "1",
-          "100",
-        ]),
+        raw([campaignKeys("s3", 16).shard(1).counters, campaignKeys("s3", 16).shard(1).seen("g")], ["3600", "1", "1", "100"]),
       ],
     ];
     for (const [name, promise] of bad) await expect(promise, name).rejects.toThrow(/count-payments/);
@@ -129,9 +125,8 @@ describe("count-payments script", () => {
   });
 
   it("shares dedupe marks with the single-event script in both directions", async () => {
-    const shard = campaignKeys("s4", 16).shard(2);
-    expect(await redis.scCountPaymentV1(shard.seen("p"), shard.counters, "500", "payment", 3600, "", "")).toBe(1);
-    expect(await redis.scCountPaymentV1(shard.seen("q"), shard.counters, "40", "refund", 3600, "", "")).toBe(1);
+    expect(await one("p", "500", "payment")).toBe(1);
+    expect(await one("q", "40", "refund")).toBe(1);
     expect(
       await call("s4", [
         [
@@ -145,7 +140,7 @@ describe("count-payments script", () => {
         ],
       ]),
     ).toEqual([0, 0, -1, 1]);
-    expect(await redis.scCountPaymentV1(shard.seen("n"), shard.counters, "9", "payment", 3600, "", "")).toBe(0);
+    expect(await one("n", "9", "payment")).toBe(0);
     expect(await hash("s4", 2)).toMatchObject({ net: "469", count: "2", refunds: "1", dups: "4" });
   });
 });

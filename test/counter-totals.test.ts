@@ -1,9 +1,9 @@
 // The fold's read: shard hashes summed inside Redis (one call per node), exact, and falling back to a shard by
 // shard BigInt sum when a double could not hold the numbers. Real redis-server, single node and 3-master cluster.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { readCounterTotals } from "../aggregator/counter-totals.js";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, type RedisClient, waitForReady } from "../core/redis.js";
+import { campaignKeys } from "../core/store/keys.js";
+import { TotalsStore } from "../core/store/totals.js";
 import { RedisCluster, RedisServer } from "./support/redis-server.js";
 
 const shards = 48;
@@ -62,9 +62,10 @@ function describeTopology(name: string, start: () => Promise<{ nodes: RedisServe
 
     it("sums every shard in Redis, one script call per node and no per-shard reads", async () => {
       const { keys, net, count, web } = await fill(redis, `${name}-sum`, (i) => 1_000_000_000_000n + BigInt(i) * 7_919n);
-      let totals = await readCounterTotals(redis, keys); // loads the script
+      const store = new TotalsStore(redis, keys.shardCounters.length);
+      let totals = await store.read(keys.campaign); // loads the script (and, on a cluster, the slot map)
       const sent = await commandsSent(redis, async () => {
-        totals = await readCounterTotals(redis, keys);
+        totals = await store.read(keys.campaign);
       });
       expect(totals.net).toBe(net);
       expect(totals.count).toBe(count);
@@ -79,19 +80,21 @@ function describeTopology(name: string, start: () => Promise<{ nodes: RedisServe
       const big = 2n ** 53n / 16n + 3n; // 48 of these pass 2^53 together
       const { keys, net } = await fill(redis, `${name}-big`, () => big);
       expect(net > 2n ** 53n).toBe(true);
-      const totals = await readCounterTotals(redis, keys);
+      const totals = await new TotalsStore(redis, keys.shardCounters.length).read(keys.campaign);
       expect(totals.net).toBe(net);
     });
 
     it("falls back for a value of more than 15 digits and still sums it exactly", async () => {
       const { keys, net } = await fill(redis, `${name}-wide`, (i) => (i === 0 ? 9_007_199_254_740_993n : 1n));
-      expect((await readCounterTotals(redis, keys)).net).toBe(net);
+      expect((await new TotalsStore(redis, keys.shardCounters.length).read(keys.campaign)).net).toBe(net);
     });
 
     it("reports a corrupt counter by key and field", async () => {
       const { keys } = await fill(redis, `${name}-corrupt`, () => 10n);
       await redis.hset(keys.shardCounters[5] as string, "net", "1.5");
-      await expect(readCounterTotals(redis, keys)).rejects.toThrow(/COUNTER_CORRUPT|counter .*:5}:c field net is not an integer/);
+      await expect(new TotalsStore(redis, keys.shardCounters.length).read(keys.campaign)).rejects.toThrow(
+        /COUNTER_CORRUPT|counter .*:5}:c field net is not an integer/,
+      );
     });
   });
 }

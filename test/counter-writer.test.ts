@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import { shardOf } from "../core/shard.js";
-import { CounterWriter, type WriteOutcome } from "../ingest/counter-writer.js";
-import type { PaymentEvent } from "../ingest/payment-event.js";
+import { campaignKeys } from "../core/store/keys.js";
+import { countOneEvent } from "../core/store/reference.js";
+import type { WriteOutcome } from "../ingest/domain/counter-writer.js";
+import type { PaymentEvent } from "../ingest/domain/payment-event.js";
 import { shardOutage } from "./fixtures/shard-outage.js";
-import { readTotals } from "./support/counters.js";
+import { counterWriter, readTotals } from "./support/counters.js";
 import { RedisCluster, RedisServer } from "./support/redis-server.js";
 
 const shards = 16;
@@ -44,7 +45,7 @@ afterAll(async () => {
 
 describe("counter writer", () => {
   it("counts payments and subtracts refunds exactly", async () => {
-    const writer = new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600 });
+    const writer = counterWriter(redis, { shards, dedupeTtlSeconds: 3600 });
     const outcomes = await writer.write([
       event("a1", 1000, "payment", "c1"),
       event("a2", 2500, "payment", "c1"),
@@ -56,7 +57,7 @@ describe("counter writer", () => {
   });
 
   it("counts a retried payment once, and flags a reused id with another amount as a conflict", async () => {
-    const writer = new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600 });
+    const writer = counterWriter(redis, { shards, dedupeTtlSeconds: 3600 });
     await writer.write([event("d1", 5000, "payment", "c2")]);
     const again = await writer.write([
       event("d1", 5000, "payment", "c2"),
@@ -80,7 +81,7 @@ describe("counter writer", () => {
     // Each client sends an overlapping window of the events, twice, in batches of 100, all at once.
     await Promise.all(
       clients.map(async (client, i) => {
-        const writer = new CounterWriter(client, { shards, dedupeTtlSeconds: 3600 });
+        const writer = counterWriter(client, { shards, dedupeTtlSeconds: 3600 });
         const mine = distinct.slice(i * 400, i * 400 + 800).concat(distinct.slice(0, 400));
         for (let round = 0; round < 2; round++) {
           for (let b = 0; b < mine.length; b += 100) await writer.write(mine.slice(b, b + 100));
@@ -95,7 +96,7 @@ describe("counter writer", () => {
   });
 
   it("coalesces concurrent one-event writes into a few script calls, and gives every caller its own outcome", async () => {
-    const writer = new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600 });
+    const writer = counterWriter(redis, { shards, dedupeTtlSeconds: 3600 });
     // 1,500 ids, each sent by two callers at once; every third one the second time with another amount.
     const sent = Array.from({ length: 3000 }, (_, i) => {
       const n = i % 1500;
@@ -141,20 +142,10 @@ describe("counter writer", () => {
     // Reference: one single-event script call per event, in order.
     const reference: number[] = [];
     for (const e of sequence) {
-      const shard = campaignKeys("eq-single", shards).shard(shardOf(e.paymentId, shards));
-      reference.push(
-        await redis.scCountPaymentV1(
-          shard.seen(e.paymentId),
-          shard.counters,
-          String(e.amount),
-          e.type,
-          3600,
-          e.channel ?? "",
-          e.category ?? "",
-        ),
-      );
+      const { paymentId, amount, type: kind, channel, category } = e;
+      reference.push(await countOneEvent(redis, shards, 3600, { campaign: "eq-single", paymentId, amount, kind, channel, category }));
     }
-    const writer = new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 100 });
+    const writer = counterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 100 });
     const outcomes = (await Promise.all([0, 300, 600, 900].map((from) => writer.write(sequence.slice(from, from + 300))))).flat();
     const codes: Record<WriteOutcome, number> = { counted: 1, duplicate: 0, conflict: -1 };
     expect(outcomes.map((o) => codes[o])).toEqual(reference);
@@ -173,7 +164,7 @@ describe("counter writer", () => {
   });
 
   it("splits a write larger than one flush across flushes and keeps outcomes in input order", async () => {
-    const writer = new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 64, maxInFlight: 3 });
+    const writer = counterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 64, maxInFlight: 3 });
     const sent = Array.from({ length: 1000 }, (_, i) => event(`split-${i % 700}`, 1000 + (i % 700), "payment", "c5"));
     const outcomes = await writer.write(sent);
     expect(outcomes).toEqual(sent.map((_, i) => (i < 700 ? "counted" : "duplicate")));
@@ -183,11 +174,11 @@ describe("counter writer", () => {
   });
 
   it("resolves an empty write at once and refuses bad options", async () => {
-    expect(await new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600 }).write([])).toEqual([]);
-    expect(() => new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 4097 })).toThrow(RangeError);
-    expect(() => new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 0 })).toThrow(RangeError);
-    expect(() => new CounterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxInFlight: 0 })).toThrow(RangeError);
-    expect(() => new CounterWriter(redis, { shards: 0, dedupeTtlSeconds: 3600 })).toThrow(RangeError);
+    expect(await counterWriter(redis, { shards, dedupeTtlSeconds: 3600 }).write([])).toEqual([]);
+    expect(() => counterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 4097 })).toThrow(RangeError);
+    expect(() => counterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxBatchEvents: 0 })).toThrow(RangeError);
+    expect(() => counterWriter(redis, { shards, dedupeTtlSeconds: 3600, maxInFlight: 0 })).toThrow(RangeError);
+    expect(() => counterWriter(redis, { shards: 0, dedupeTtlSeconds: 3600 })).toThrow(RangeError);
   });
 
   it("fails only the caller whose events hit the failed node, not the callers coalesced with it", async () => {
@@ -195,7 +186,7 @@ describe("counter writer", () => {
       createRedis({ redisUrl: server.url, redisClusterNodes: undefined }, { name: "outage", failFast: true }),
     );
     try {
-      const writer = new CounterWriter(outage.redis, { shards, dedupeTtlSeconds: 3600 });
+      const writer = counterWriter(outage.redis, { shards, dedupeTtlSeconds: 3600 });
       const [a, x, b, c] = [
         event("iso-a", 1, "payment", "c6"),
         event("iso-x", 20, "payment", "c6"),
@@ -221,7 +212,7 @@ describe("counter writer", () => {
     const client = createRedis({ redisUrl: own.url, redisClusterNodes: undefined }, { name: "down", failFast: true });
     client.on("error", () => undefined);
     try {
-      const writer = new CounterWriter(client, { shards, dedupeTtlSeconds: 3600 });
+      const writer = counterWriter(client, { shards, dedupeTtlSeconds: 3600 });
       const batches = Array.from({ length: 20 }, (_, b) =>
         Array.from({ length: 10 }, (_, i) => event(`down-${b}-${i}`, 10 + b, "payment", "c7")),
       );
@@ -264,7 +255,7 @@ describe("counter writer on a 3-master cluster", () => {
     const distinct = Array.from({ length: 3000 }, (_, i) =>
       event(`cl-${i}`, 1 + ((i * 7919) % 100000), i % 13 === 0 ? "refund" : "payment", "cl"),
     );
-    const writers = Array.from({ length: 3 }, () => new CounterWriter(client, { shards: clusterShards, dedupeTtlSeconds: 3600 }));
+    const writers = Array.from({ length: 3 }, () => counterWriter(client, { shards: clusterShards, dedupeTtlSeconds: 3600 }));
     const outcomes = await Promise.all(
       writers.flatMap((writer, w) =>
         Array.from({ length: 20 }, (_, b) => {

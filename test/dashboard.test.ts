@@ -1,7 +1,7 @@
 // Dashboard in real Chromium: refused without its token; with it, the chart from history after a reload, goal, breakdown, milestone.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { campaignKeys } from "../core/keys.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { collectErrors, launchBrowser, screenshot } from "./support/browser.js";
 import { eventually, type Pipeline, startPipeline } from "./support/pipeline.js";
 

@@ -1,6 +1,6 @@
 // History: the leader records the curve into Redis once a second, idempotently, and GET /v1/history serves it.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { campaignKeys } from "../core/keys.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { eventually, type Pipeline, startPipeline } from "./support/pipeline.js";
 
 let p: Pipeline;

@@ -1,11 +1,11 @@
 // Bad input on every event source: a clear per-record reason in the dead-letter list, nothing counted, nothing retried.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
-import { maxDeadLetters } from "../ingest/dead-letters.js";
-import { createQueueHandler } from "../ingest/ingest-queue.js";
-import { createStreamHandler } from "../ingest/ingest-stream.js";
-import { ingestRegistry } from "../ingest/metrics.js";
-import { createIngestRuntime, type IngestRuntime } from "../ingest/runtime.js";
+import { maxDeadLetters } from "../core/store/dead-letters.js";
+import { ingestRegistry } from "../ingest/domain/metrics.js";
+import { createIngestRuntime, type IngestRuntime } from "../ingest/domain/runtime.js";
+import { createQueueHandler } from "../ingest/handlers/ingest-queue.js";
+import { createStreamHandler } from "../ingest/handlers/ingest-stream.js";
 import { type Body, kinesisEvent, mskEvent, selfManagedKafkaEvent, sqsEvent } from "./fixtures/aws-events.js";
 import { type ShardOutage, shardOutage } from "./fixtures/shard-outage.js";
 import { testConfig } from "./support/config.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../core/logger.js";
-import { startGateway } from "../ingest/gateway.js";
+import { startGateway } from "../ingest/local/api-gateway.js";
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
-import { type RunningGateway, startGateway } from "../ingest/gateway.js";
-import { createHttpHandler } from "../ingest/ingest-http.js";
-import { createIngestRuntime } from "../ingest/runtime.js";
-import { sign } from "../ingest/signature.js";
+import { createIngestRuntime } from "../ingest/domain/runtime.js";
+import { sign } from "../ingest/domain/signature.js";
+import { createHttpHandler } from "../ingest/handlers/ingest-http.js";
+import { type RunningGateway, startGateway } from "../ingest/local/api-gateway.js";
 import { testConfig } from "./support/config.js";
 import { payment, readTotals } from "./support/counters.js";
 import { RedisServer } from "./support/redis-server.js";

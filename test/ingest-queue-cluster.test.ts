@@ -1,9 +1,9 @@
 // ingestQueue and ingestStream against a 3-master Redis Cluster (as on ElastiCache in cluster mode): exact counts, dead letters.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
-import { createQueueHandler } from "../ingest/ingest-queue.js";
-import { createStreamHandler } from "../ingest/ingest-stream.js";
-import { createIngestRuntime, type IngestRuntime } from "../ingest/runtime.js";
+import { createIngestRuntime, type IngestRuntime } from "../ingest/domain/runtime.js";
+import { createQueueHandler } from "../ingest/handlers/ingest-queue.js";
+import { createStreamHandler } from "../ingest/handlers/ingest-stream.js";
 import { kinesisEvent, sqsEvent } from "./fixtures/aws-events.js";
 import { testConfig } from "./support/config.js";
 import { payment, readTotals } from "./support/counters.js";

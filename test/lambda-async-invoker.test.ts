@@ -1,7 +1,7 @@
 // Event invocations: run after the 202, retried twice with backoff on error as Lambda does, then given up.
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../core/logger.js";
-import { AsyncInvoker } from "../ingest/lambda-api/async-invoker.js";
+import { AsyncInvoker } from "../ingest/local/lambda-invoke-api/async-invoker.js";
 
 const logger = createLogger("test", "silent");
 

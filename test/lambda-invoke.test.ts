@@ -2,8 +2,8 @@
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
-import { type RunningLambdaApi, startLambdaApi } from "../ingest/lambda-api/server.js";
-import { createIngestRuntime, type IngestRuntime } from "../ingest/runtime.js";
+import { createIngestRuntime, type IngestRuntime } from "../ingest/domain/runtime.js";
+import { type RunningLambdaApi, startLambdaApi } from "../ingest/local/lambda-invoke-api/server.js";
 import { kinesisEvent, mskEvent, sqsEvent } from "./fixtures/aws-events.js";
 import { invoke, localLambda } from "./fixtures/lambda-client.js";
 import { type ShardOutage, shardOutage } from "./fixtures/shard-outage.js";

@@ -6,9 +6,10 @@ import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
 import { HistoryRecorder } from "../aggregator/history.js";
 import { milestoneWebhook } from "../aggregator/milestone-webhook.js";
 import type { Milestone } from "../aggregator/milestones.js";
-import { campaignKeys } from "../core/keys.js";
 import { createLogger } from "../core/logger.js";
 import { createRedis, type RedisClient } from "../core/redis.js";
+import { openStore } from "../core/store/index.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { eventually, type Pipeline, sleep, startPipeline } from "./support/pipeline.js";
 
 const step = 1_000_000;
@@ -69,8 +70,8 @@ describe("milestones", () => {
     // Split brain: every recorder believes it leads; the lease in Redis decides, HSETNX keeps the first record.
     const recorder = (name: string, token: string) =>
       new HistoryRecorder({
-        redis,
-        keys,
+        store: openStore(redis, { shards: 8, dedupeTtlSeconds: 3600 }),
+        campaign: "miles",
         leaseToken: token,
         isLeader: () => true,
         milestoneStep: 100n,
@@ -110,8 +111,8 @@ describe("milestones", () => {
     const leaderToken = await eventually(async () => (await redis.get(keys.leader)) ?? undefined, 10000, "a leader");
     const recorder = () =>
       new HistoryRecorder({
-        redis,
-        keys,
+        store: openStore(redis, { shards: 8, dedupeTtlSeconds: 3600 }),
+        campaign: "miles",
         leaseToken: leaderToken,
         isLeader: () => true,
         milestoneStep: 999_983n,

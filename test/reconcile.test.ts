@@ -8,12 +8,12 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../core/redis.js";
 import { parseSnapshot, type Snapshot } from "../core/snapshot.js";
-import { CounterWriter } from "../ingest/counter-writer.js";
-import type { PaymentEvent } from "../ingest/payment-event.js";
+import { campaignKeys } from "../core/store/keys.js";
+import type { PaymentEvent } from "../ingest/domain/payment-event.js";
 import { testConfig } from "./support/config.js";
+import { counterWriter } from "./support/counters.js";
 import { waitUntil } from "./support/live-viewer.js";
 import { RedisServer } from "./support/redis-server.js";
 
@@ -90,7 +90,7 @@ const exactSnapshot = (epoch?: string) => () =>
   received.find((s) => BigInt(s.total) === expected && s.count === payments && (epoch === undefined || s.epoch === epoch));
 
 it("finds the counters equal to the export after ingest", async () => {
-  await new CounterWriter(redis, { shards: config.shards, dedupeTtlSeconds: 3600 }).write(events);
+  await counterWriter(redis, { shards: config.shards, dedupeTtlSeconds: 3600 }).write(events);
   const first = await waitUntil(exactSnapshot(), "the exact snapshot", 5000);
   expect(first.epoch).toBe(aggregator.stats().epoch);
   const { code, stdout } = await runReconcile();

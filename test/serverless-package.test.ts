@@ -58,9 +58,9 @@ describe("npm run package", () => {
       "sales-counter-dev-ingestQueue",
       "sales-counter-dev-ingestStream",
     ]);
-    expect(functions["sales-counter-dev-ingestHttp"].Handler).toBe("ingest/ingest-http.handler");
-    expect(functions["sales-counter-dev-ingestQueue"].Handler).toBe("ingest/ingest-queue.handler");
-    expect(functions["sales-counter-dev-ingestStream"].Handler).toBe("ingest/ingest-stream.handler");
+    expect(functions["sales-counter-dev-ingestHttp"].Handler).toBe("ingest/handlers/ingest-http.handler");
+    expect(functions["sales-counter-dev-ingestQueue"].Handler).toBe("ingest/handlers/ingest-queue.handler");
+    expect(functions["sales-counter-dev-ingestStream"].Handler).toBe("ingest/handlers/ingest-stream.handler");
     for (const fn of Object.values(functions)) {
       expect(fn.Runtime).toBe("nodejs20.x");
       expect(fn.Timeout).toBeLessThanOrEqual(30);
@@ -121,7 +121,7 @@ describe("npm run package", () => {
       "process.stdout.write(JSON.stringify(result)); process.exit(0);";
     const load = async (name: string) => {
       await exec("unzip", ["-qo", join(root, `.serverless/${name}.zip`), "-d", join(dir, name)]);
-      const file = join(dir, name, `ingest/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.mjs`);
+      const file = join(dir, name, `ingest/handlers/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.mjs`);
       return async (event: unknown) => {
         const env = { PATH: process.env.PATH, REDIS_URL: server.url, CAMPAIGN: "bundle", SHARDS: "4", LOG_LEVEL: "silent" };
         const { stdout } = await exec("node", ["--input-type=module", "-e", runner], {
@@ -141,7 +141,7 @@ describe("npm run package", () => {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it("run on their own (Lua inlined, no node_modules) and count SQS, Kinesis and HTTP API events", async () => {
+    it("run on their own (Lua compiled in, no node_modules) and count SQS, Kinesis and HTTP API events", async () => {
       const [queue, stream, http] = await Promise.all(["ingestQueue", "ingestStream", "ingestHttp"].map(load));
       const a = payment({ campaign: "bundle", amount: 700 });
       const b = payment({ campaign: "bundle", amount: 20 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
 import type { Snapshot } from "../core/snapshot.js";
-import { sign } from "../ingest/signature.js";
+import { sign } from "../ingest/domain/signature.js";
 import { Component } from "./support/components.js";
 import { testConfig } from "./support/config.js";
 import { payment } from "./support/counters.js";
@@ -46,7 +46,7 @@ beforeAll(async () => {
   aggregator = await startAggregator({ config: testConfig(env) });
   const fallbackEnv = { ...env, UWS_USE_FALLBACK: "1" };
   broadcaster = Component.start("broadcaster/main.ts", { ...fallbackEnv, BROADCASTER_PORT: String(broadcasterPort) });
-  ingest = Component.start("ingest/main.ts", { ...fallbackEnv, INGEST_PORT: String(ingestPort), LAMBDA_PORT: String(lambdaPort) });
+  ingest = Component.start("ingest/local/main.ts", { ...fallbackEnv, INGEST_PORT: String(ingestPort), LAMBDA_PORT: String(lambdaPort) });
   base = `http://127.0.0.1:${broadcasterPort}`;
   ingestBase = `http://127.0.0.1:${ingestPort}`;
   lambdaBase = `http://127.0.0.1:${lambdaPort}`;

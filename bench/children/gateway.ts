@@ -2,9 +2,9 @@
 import { startAggregator } from "../../aggregator/aggregator.js";
 import { startBroadcaster } from "../../broadcaster/server.js";
 import { parseConfig } from "../../core/config.js";
-import { startGateway } from "../../ingest/gateway.js";
-import { createHttpHandler } from "../../ingest/ingest-http.js";
-import { createIngestRuntime } from "../../ingest/runtime.js";
+import { createIngestRuntime } from "../../ingest/domain/runtime.js";
+import { createHttpHandler } from "../../ingest/handlers/ingest-http.js";
+import { startGateway } from "../../ingest/local/api-gateway.js";
 import { childReady } from "../lib/child.js";
 
 const config = parseConfig({ ...process.env, BROADCASTER_PORT: "0", INGEST_PORT: "0" });

@@ -1,7 +1,7 @@
 // Child process: the local Lambda Invoke API (uWS -> ingestQueue / ingestHttp / ingestStream -> counter writer).
 import { parseConfig } from "../../core/config.js";
-import { startLambdaApi } from "../../ingest/lambda-api/server.js";
-import { createIngestRuntime } from "../../ingest/runtime.js";
+import { createIngestRuntime } from "../../ingest/domain/runtime.js";
+import { startLambdaApi } from "../../ingest/local/lambda-invoke-api/server.js";
 import { childReady } from "../lib/child.js";
 
 const config = parseConfig({ ...process.env, LAMBDA_PORT: "0" });

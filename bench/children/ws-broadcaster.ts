@@ -1,7 +1,7 @@
 // Child process: the fanout baseline, a plain `ws` server that relays every snapshot from Redis pub/sub to all sockets.
 import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
-import { campaignKeys } from "../../core/keys.js";
+import { campaignKeys } from "../../core/store/keys.js";
 import { childReady } from "../lib/child.js";
 
 const keys = campaignKeys(process.env.CAMPAIGN ?? "blackfriday", 64);

@@ -1,5 +1,5 @@
 // Synthetic payment events with ids unique per run, for load generators.
-import type { PaymentEvent } from "../../ingest/payment-event.js";
+import type { PaymentEvent } from "../../ingest/domain/payment-event.js";
 
 const runId = `${process.pid}-${Date.now().toString(36)}`;
 let sequence = 0;

@@ -2,16 +2,15 @@
 // the single-event script (count-payment-2.lua, one event per call) and the batch script (count-payments-n.lua)
 // with the batch size the writer actually used.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { campaignKeys } from "../../core/keys.js";
+import { encodeCountCall } from "../../core/store/counters.js";
+import { campaignKeys } from "../../core/store/keys.js";
+import { luaScripts } from "../../core/store/lua-scripts.generated.js";
 import type { RedisServer } from "../../test/support/redis-server.js";
 import { hasCommand } from "./cli.js";
 
 const exec = promisify(execFile);
-const singleScript = new URL("../../core/lua/count-payment-2.lua", import.meta.url);
-const batchScript = new URL("../../core/lua/count-payments-n.lua", import.meta.url);
-const dedupeTtl = "2592000";
+const dedupeTtlSeconds = 2592000;
 
 /** Calls per second of one redis-benchmark run of `requests` commands, or undefined if its output is unparsable. */
 async function benchmarkOnce(
@@ -76,9 +75,10 @@ async function timedBenchmark(
  */
 export async function evalshaCeiling(server: RedisServer, durationSeconds: number, campaign: string): Promise<number | undefined> {
   if (!hasCommand("redis-benchmark")) return undefined;
-  const sha = await server.cli("script", "load", readFileSync(singleScript, "utf8"));
-  const tag = `sc:{${campaign}:0}`;
-  const command = ["EVALSHA", sha, "2", `${tag}:seen:__rand_int__`, `${tag}:c`, "10000", "payment", dedupeTtl, "app", ""];
+  const sha = await server.cli("script", "load", luaScripts.countPayment.lua);
+  const shard = campaignKeys(campaign, 1).shard(0);
+  const args = ["10000", "payment", String(dedupeTtlSeconds), "app", ""];
+  const command = ["EVALSHA", sha, "2", shard.seen("__rand_int__"), shard.counters, ...args];
   return timedBenchmark(server, durationSeconds, 150_000, 50, 16, command);
 }
 
@@ -95,16 +95,16 @@ export async function batchEvalshaCeiling(
   shards: number,
 ): Promise<number | undefined> {
   if (!hasCommand("redis-benchmark")) return undefined;
-  const sha = await server.cli("script", "load", readFileSync(batchScript, "utf8"));
+  const sha = await server.cli("script", "load", luaScripts.countPayments.lua);
   const keys = campaignKeys(campaign, shards);
   const sizes = new Map<number, number>();
   for (let i = 0; i < batch; i++) sizes.set(i % shards, (sizes.get(i % shards) ?? 0) + 1);
-  const groups = [...sizes.entries()];
-  const counters = groups.map(([shard]) => keys.shard(shard).counters);
-  const seen = groups.flatMap(([shard, size]) => Array.from({ length: size }, () => keys.shard(shard).seen("__rand_int__")));
-  const values = Array.from({ length: batch }, () => ["10000", "app", ""]).flat();
-  const command = ["EVALSHA", sha, String(counters.length + seen.length), ...counters, ...seen, dedupeTtl, String(groups.length)];
-  command.push(...groups.map(([, size]) => String(size)), ...values);
+  const groups = [...sizes.entries()].map(([shard, size]) => ({
+    counters: keys.shard(shard).counters,
+    events: Array.from({ length: size }, () => ({ seen: keys.shard(shard).seen("__rand_int__"), signedAmount: 10000, channel: "app" })),
+  }));
+  const call = encodeCountCall(groups, dedupeTtlSeconds);
+  const command = ["EVALSHA", sha, String(call.keys.length), ...call.keys, ...call.args];
   // Few clients: each call already carries a batch, and redis-benchmark shares the machine's cores with Redis.
   return timedBenchmark(server, durationSeconds, 400_000 / batch, 8, 2, command);
 }

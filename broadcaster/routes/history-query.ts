@@ -1,15 +1,7 @@
-// Turns the history hash (s:<second> / m:<minute> -> "<total>,<count>") into the points a query asks for.
+// Parses the query of GET /v1/history (from, to, step) into the range the store selects points for.
+import type { HistoryRange } from "../../core/store/index.js";
 
-export type HistoryPoint = readonly [unixSecond: number, total: string, count: number];
-
-export interface HistoryQuery {
-  /** Unix seconds, inclusive; undefined: from the first point. */
-  readonly from: number | undefined;
-  /** Unix seconds, inclusive; undefined: up to now. */
-  readonly to: number | undefined;
-  /** Seconds between points; under 60 reads the per-second series (last hour only). */
-  readonly step: number | undefined;
-}
+export type HistoryQuery = HistoryRange;
 
 export type ParsedQuery = { readonly ok: true; readonly query: HistoryQuery } | { readonly ok: false; readonly message: string };
 
@@ -32,32 +24,4 @@ export function parseHistoryQuery(fromText: string, toText: string, stepText: st
     step = Number(match[1]) * (match[2] === "m" ? 60 : 1);
   }
   return { ok: true, query: { from, to, step } };
-}
-
-/** Points of one resolution, sorted by time, each the last value seen in its step-sized bucket. */
-export function selectPoints(
-  hash: Readonly<Record<string, string>>,
-  query: HistoryQuery,
-  nowSecond: number,
-): {
-  step: number;
-  points: HistoryPoint[];
-} {
-  const step = query.step ?? (query.from !== undefined && nowSecond - query.from <= 3600 ? 1 : 60);
-  const prefix = step < 60 ? "s:" : "m:";
-  const from = query.from ?? 0;
-  const to = query.to ?? Number.MAX_SAFE_INTEGER;
-  const buckets = new Map<number, HistoryPoint>();
-  for (const [field, value] of Object.entries(hash)) {
-    if (!field.startsWith(prefix)) continue;
-    const second = Number(field.slice(2));
-    if (!(second >= from && second <= to)) continue;
-    const [total, count] = value.split(",");
-    if (total === undefined || !/^-?\d+$/.test(total)) continue;
-    const bucket = second - (second % step);
-    const existing = buckets.get(bucket);
-    if (!existing || existing[0] < second) buckets.set(bucket, [second, total, Number(count ?? 0)]);
-  }
-  const points = [...buckets.values()].sort((a, b) => a[0] - b[0]);
-  return { step, points };
 }

@@ -1,6 +1,9 @@
 // Reads the raw shard counters straight from Redis, to check totals independently of the aggregator.
-import { campaignKeys } from "../../core/keys.js";
+
 import type { RedisClient } from "../../core/redis.js";
+import { CounterStore } from "../../core/store/counters.js";
+import { campaignKeys } from "../../core/store/keys.js";
+import { CounterWriter, type CounterWriterOptions } from "../../ingest/domain/counter-writer.js";
 
 export interface RawTotals {
   net: bigint;
@@ -34,4 +37,13 @@ export function payment(overrides: Record<string, unknown> = {}): Record<string,
     occurredAt: new Date().toISOString(),
     ...overrides,
   };
+}
+
+/** A CounterWriter over its own CounterStore, as the ingest runtime builds one. */
+export function counterWriter(
+  redis: RedisClient,
+  options: { shards: number; dedupeTtlSeconds: number } & CounterWriterOptions,
+): CounterWriter {
+  const { shards, dedupeTtlSeconds, ...writerOptions } = options;
+  return new CounterWriter(new CounterStore(redis, shards, dedupeTtlSeconds), writerOptions);
 }

@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Aggregator, startAggregator } from "../../aggregator/aggregator.js";
 import type { Config } from "../../core/config.js";
-import { campaignKeys } from "../../core/keys.js";
 import { closeRedis, createRedis, type RedisClient } from "../../core/redis.js";
 import { parseSnapshot } from "../../core/snapshot.js";
-import { type RunningGateway, startGateway } from "../../ingest/gateway.js";
-import { createHttpHandler } from "../../ingest/ingest-http.js";
-import { createIngestRuntime, type IngestRuntime } from "../../ingest/runtime.js";
+import { campaignKeys } from "../../core/store/keys.js";
+import { createIngestRuntime, type IngestRuntime } from "../../ingest/domain/runtime.js";
+import { createHttpHandler } from "../../ingest/handlers/ingest-http.js";
+import { type RunningGateway, startGateway } from "../../ingest/local/api-gateway.js";
 import { testConfig } from "./config.js";
 import { readTotals } from "./counters.js";
 import { waitUntil } from "./live-viewer.js";

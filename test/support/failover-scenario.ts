@@ -2,14 +2,14 @@
 // three aggregators, one leads; SIGKILL and SIGTERM of the leader.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Config } from "../../core/config.js";
-import { campaignKeys } from "../../core/keys.js";
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../../core/redis.js";
 import type { Snapshot } from "../../core/snapshot.js";
-import { CounterWriter } from "../../ingest/counter-writer.js";
-import type { PaymentEvent } from "../../ingest/payment-event.js";
+import { campaignKeys } from "../../core/store/keys.js";
+import type { CounterWriter } from "../../ingest/domain/counter-writer.js";
+import type { PaymentEvent } from "../../ingest/domain/payment-event.js";
 import { Component } from "./components.js";
 import { testConfig } from "./config.js";
-import { payment } from "./counters.js";
+import { counterWriter, payment } from "./counters.js";
 import { waitUntil } from "./live-viewer.js";
 
 /** A running Redis topology: the env that points components at it, and how to stop it. */
@@ -114,7 +114,7 @@ export function failoverScenario(topology: FailoverTopology): void {
   it(topology.testName, async () => {
     const log = topology.logPrefix;
     await waitUntil(() => received.find((r) => r.snapshot.seq > 0), "a first snapshot", 20000);
-    const traffic = startTraffic(new CounterWriter(redis, { shards: config.shards, dedupeTtlSeconds: 3600 }));
+    const traffic = startTraffic(counterWriter(redis, { shards: config.shards, dedupeTtlSeconds: 3600 }));
 
     const killed = await killLeader("SIGKILL");
     console.log(`${log}SIGKILL takeover: ${killed.takeoverMs} ms`);

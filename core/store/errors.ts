@@ -1,0 +1,28 @@
+// Store errors: what a script refused, or data in Redis that is not in the format the store writes.
+import { CodedError } from "../errors.js";
+
+export class StoreError extends CodedError {}
+
+/** The publish script refused: the caller lost the lease, or the epoch in Redis is not the caller's. */
+export class PublishRefusedError extends StoreError {
+  constructor(
+    override readonly code: "NOT_LEADER" | "EPOCH_MISMATCH",
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** A counter field holds something that is not an integer: the data was written by something other than the count script. */
+export class CorruptCounterError extends StoreError {
+  constructor(key: string, field: string, value: string) {
+    super("COUNTER_CORRUPT", `counter ${key} field ${field} is not an integer: ${JSON.stringify(value.slice(0, 40))}`);
+  }
+}
+
+/** A script answered something its contract does not allow (a bug or a script of another version). */
+export class UnexpectedReplyError extends StoreError {
+  constructor(message: string) {
+    super("UNEXPECTED_REPLY", message);
+  }
+}

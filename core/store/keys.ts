@@ -1,0 +1,92 @@
+// Every Redis key and channel name is built here, and nowhere else: only the store layer (core/store/) imports this.
+// The layout is documented in docs/architecture.md ("Redis layout").
+//
+// Layout (campaign "bf", shard 17):
+//   sc:{bf:17}:c            HASH  shard counters: net, count, refunded, refunds, dups, ch:<name>:n/:a, cat:<name>:n/:a
+//   sc:{bf:17}:seen:<id>    STRING dedupe mark for one paymentId (SET NX EX), value = signed amount
+//   sc:{bf}:meta            HASH  epoch, seq
+//   sc:{bf}:latest          STRING latest snapshot JSON
+//   sc:{bf}:leader          STRING aggregator lease owner (SET NX PX)
+//   sc:{bf}:snapshots       pub/sub channel for snapshots
+//   sc:{bf}:stats           HASH  rejected events etc.
+//   sc:{bf}:history         HASH  s:<unix second> / m:<minute start> -> "<total>,<count>"
+//   sc:{bf}:milestones      HASH  <threshold> -> milestone JSON
+//   sc:{bf}:dead-letters    LIST  records that can never be counted, newest first
+// Keys one Lua script touches share a hash tag, so every script runs on Redis Cluster.
+
+export interface ShardKeys {
+  readonly counters: string;
+  seen(paymentId: string): string;
+}
+
+export interface CampaignKeys {
+  readonly campaign: string;
+  readonly meta: string;
+  readonly latest: string;
+  readonly leader: string;
+  readonly snapshots: string;
+  readonly stats: string;
+  readonly history: string;
+  readonly milestones: string;
+  readonly deadLetters: string;
+  shard(index: number): ShardKeys;
+  /** Counter keys of all shards, in shard order. */
+  readonly shardCounters: readonly string[];
+}
+
+const cache = new Map<string, CampaignKeys>();
+const maxCachedCampaigns = 256;
+
+export function campaignKeys(campaign: string, shards: number): CampaignKeys {
+  const cacheKey = `${campaign}/${shards}`;
+  const cached = cache.get(cacheKey);
+  if (cached) return cached;
+  const tag = `sc:{${campaign}}`;
+  const shardKeys: ShardKeys[] = [];
+  for (let i = 0; i < shards; i++) {
+    const prefix = `sc:{${campaign}:${i}}`;
+    const seenPrefix = `${prefix}:seen:`;
+    shardKeys.push({ counters: `${prefix}:c`, seen: (paymentId) => seenPrefix + paymentId });
+  }
+  const keys: CampaignKeys = {
+    campaign,
+    meta: `${tag}:meta`,
+    latest: `${tag}:latest`,
+    leader: `${tag}:leader`,
+    snapshots: `${tag}:snapshots`,
+    stats: `${tag}:stats`,
+    history: `${tag}:history`,
+    milestones: `${tag}:milestones`,
+    deadLetters: `${tag}:dead-letters`,
+    shard(index) {
+      const keys = shardKeys[index];
+      if (keys === undefined) throw new RangeError(`shard ${index} is outside 0..${shards - 1}`);
+      return keys;
+    },
+    shardCounters: shardKeys.map((s) => s.counters),
+  };
+  // Bounded: the broadcaster builds keys for campaign names taken from requests (?campaign=).
+  if (cache.size >= maxCachedCampaigns) cache.clear();
+  cache.set(cacheKey, keys);
+  return keys;
+}
+
+/** Pattern matching the snapshot channel of every campaign (for PSUBSCRIBE). */
+export const allSnapshotChannels = "sc:{*}:snapshots";
+
+/** Campaign name from a snapshot channel, or undefined if the channel is not one. */
+export function campaignOfChannel(channel: string): string | undefined {
+  const match = /^sc:\{([^}]+)\}:snapshots$/.exec(channel);
+  return match?.[1];
+}
+
+/** SCAN pattern matching every dedupe mark of a campaign, on any shard (for reconciliation). */
+export function seenKeyPattern(campaign: string): string {
+  return `sc:{${campaign}:*}:seen:*`;
+}
+
+/** The paymentId of a dedupe mark key, or undefined if the key is not one. */
+export function paymentIdOfSeenKey(key: string): string | undefined {
+  const match = /^sc:\{[^}]+:\d+\}:seen:(.+)$/.exec(key);
+  return match?.[1];
+}

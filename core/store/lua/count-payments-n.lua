@@ -1,0 +1,73 @@
+--[[
+  Counts a batch of payments and refunds exactly once, atomically, in one call instead of one call per event.
+
+  The events come in groups, one group per shard counters hash. On Redis Cluster a call carries one
+  group (every key shares the shard's hash tag {<campaign>:<shard>}); on standalone Redis one call may
+  carry every shard.
+
+  KEYS[1..g]        counters keys  sc:{<campaign>:<shard>}:c             one per group (HASH)
+  KEYS[g+1..g+n]    seen keys      sc:{<campaign>:<shard>}:seen:<id>    one per event, group by group, in order
+  ARGV[1]           dedupe TTL, seconds
+  ARGV[2]           g, the number of groups
+  ARGV[3..g+2]      events in each group (they add up to n, at most 4096)
+  then 3 values per event, in the order of the seen keys:
+    signed amount   minor units as a decimal string, negative for a refund ("-700"); 1 <= |amount| <= 10^12
+    channel         dimension for breakdowns, "" for none
+    category        dimension for breakdowns, "" for none
+
+  Returns one integer per event, in the order of the seen keys (see countGroup): 1 counted, 0 duplicate,
+  -1 conflict. The arguments are checked before anything is written, because Redis does not roll back a
+  script that fails half-way.
+]]
+--- @include "includes/count-group"
+
+local maxEvents = 4096
+local maxAmount = 1e12
+
+local ttl = ARGV[1]
+local groups = tonumber(ARGV[2])
+if not groups or groups < 1 or groups ~= math.floor(groups) or groups > #KEYS then
+  return redis.error_reply("ERR count-payments: bad group count " .. tostring(ARGV[2]))
+end
+local n = #KEYS - groups
+if n > maxEvents then
+  return redis.error_reply("ERR count-payments: at most " .. maxEvents .. " events per call, got " .. n)
+end
+local first = groups + 2 -- ARGV index before the first event's values
+if #ARGV ~= first + 3 * n then
+  return redis.error_reply("ERR count-payments: expected " .. (first + 3 * n) .. " arguments, got " .. #ARGV)
+end
+local inGroups = 0
+for g = 1, groups do
+  local size = tonumber(ARGV[2 + g])
+  if not size or size < 1 or size ~= math.floor(size) then
+    return redis.error_reply("ERR count-payments: bad group size " .. tostring(ARGV[2 + g]))
+  end
+  inGroups = inGroups + size
+end
+if inGroups ~= n then
+  return redis.error_reply("ERR count-payments: group sizes add up to " .. inGroups .. ", not " .. n)
+end
+local events = {}
+for i = 1, n do
+  local at = first + 3 * i
+  local a = tonumber(ARGV[at - 2])
+  if not a or a == 0 or a ~= math.floor(a) or a > maxAmount or a < -maxAmount then
+    return redis.error_reply("ERR count-payments: bad amount " .. tostring(ARGV[at - 2]))
+  end
+  events[i] = { seen = KEYS[groups + i], signed = ARGV[at - 2], amount = a, channel = ARGV[at - 1], category = ARGV[at] }
+end
+
+local results = {}
+local event = 0
+for g = 1, groups do
+  local group = {}
+  for _ = 1, tonumber(ARGV[2 + g]) do
+    event = event + 1
+    group[#group + 1] = events[event]
+  end
+  for _, result in ipairs(countGroup(KEYS[g], ttl, group)) do
+    results[#results + 1] = result
+  end
+end
+return results

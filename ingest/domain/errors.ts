@@ -1,0 +1,29 @@
+// Ingest errors: a stable code, an HTTP status, and a message that names the field or limit.
+import { CodedError } from "../../core/errors.js";
+
+export class IngestError extends CodedError {
+  constructor(
+    code: string,
+    message: string,
+    readonly statusCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+export class RequestRejectedError extends IngestError {}
+
+/** Redis unreachable or timing out: passing, so the caller should retry (the write is idempotent). */
+export class CounterUnavailableError extends IngestError {
+  constructor(cause: unknown) {
+    super("COUNTER_UNAVAILABLE", "the counter store is unavailable; retry the request, it is safe to repeat", 503, { cause });
+  }
+}
+
+/** The Lambda event is not the shape this handler's event source sends; no record can be read from it. */
+export class UnsupportedEventError extends IngestError {
+  constructor(message: string) {
+    super("UNSUPPORTED_EVENT", message, 400);
+  }
+}

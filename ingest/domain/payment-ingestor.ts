@@ -1,0 +1,77 @@
+// Validates a batch of raw events, counts the valid ones exactly once, and reports each bad one by index.
+import type { Logger } from "../../core/logger.js";
+import type { CounterWriter } from "./counter-writer.js";
+import { CounterUnavailableError } from "./errors.js";
+import { ingestEvents, ingestWriteSeconds } from "./metrics.js";
+import { type CampaignRules, type PaymentEvent, type Rejection, validateEvent } from "./payment-event.js";
+
+export interface ItemRejection extends Rejection {
+  readonly index: number;
+}
+
+export interface IngestSummary {
+  readonly accepted: number;
+  readonly duplicates: number;
+  readonly rejected: ItemRejection[];
+}
+
+export class PaymentIngestor {
+  constructor(
+    private readonly writer: CounterWriter,
+    private readonly rules: CampaignRules,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Validates and counts; throws CounterUnavailableError when Redis fails (retrying is safe). */
+  async ingest(rawEvents: readonly unknown[], source: string): Promise<IngestSummary> {
+    const valid: PaymentEvent[] = [];
+    const validIndexes: number[] = [];
+    const rejected: ItemRejection[] = [];
+    rawEvents.forEach((raw, index) => {
+      const result = validateEvent(raw, this.rules);
+      if (result.ok) {
+        valid.push(result.event);
+        validIndexes.push(index);
+      } else rejected.push({ index, ...result.rejection });
+    });
+
+    let accepted = 0;
+    let duplicates = 0;
+    if (valid.length > 0) {
+      const stopTimer = ingestWriteSeconds.startTimer();
+      let outcomes: Awaited<ReturnType<CounterWriter["write"]>>;
+      try {
+        outcomes = await this.writer.write(valid);
+      } catch (err) {
+        this.logger.warn({ err, source, events: valid.length }, "counter write failed");
+        throw new CounterUnavailableError(err);
+      } finally {
+        stopTimer();
+      }
+      outcomes.forEach((outcome, i) => {
+        if (outcome === "counted") accepted++;
+        else if (outcome === "duplicate") duplicates++;
+        else {
+          const event = valid[i]!;
+          rejected.push({
+            index: validIndexes[i]!,
+            code: "ID_CONFLICT",
+            message: `paymentId: "${event.paymentId}" was already counted with a different amount or type; not counted again`,
+          });
+        }
+      });
+      rejected.sort((a, b) => a.index - b.index);
+    }
+    const invalid = rejected.filter((r) => r.code !== "ID_CONFLICT").length;
+    if (invalid > 0) {
+      await this.writer
+        .recordRejected(this.rules.campaign, invalid)
+        .catch((err: unknown) => this.logger.warn({ err }, "could not record rejections"));
+      this.logger.info({ source, rejected: rejected.slice(0, 5), total: rejected.length }, "events rejected");
+    }
+    ingestEvents.inc({ source, outcome: "counted" }, accepted);
+    ingestEvents.inc({ source, outcome: "duplicate" }, duplicates);
+    ingestEvents.inc({ source, outcome: "rejected" }, rejected.length);
+    return { accepted, duplicates, rejected };
+  }
+}

@@ -1,0 +1,39 @@
+// Per-process (per Lambda container) singletons: config, logger, Redis client, store, writer. Created once, on first use.
+import { type Config, parseConfig } from "../../core/config.js";
+import { createLogger, type Logger } from "../../core/logger.js";
+import { createRedis, type RedisClient } from "../../core/redis.js";
+import { openStore, type Store } from "../../core/store/index.js";
+import { CounterWriter } from "./counter-writer.js";
+import { DeadLetters } from "./dead-letters.js";
+import { PaymentIngestor } from "./payment-ingestor.js";
+
+export interface IngestRuntime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly redis: RedisClient;
+  readonly store: Store;
+  readonly writer: CounterWriter;
+  readonly ingestor: PaymentIngestor;
+  readonly deadLetters: DeadLetters;
+}
+
+/** Builds a runtime from explicit parts (tests, the local stack) or from the environment. */
+export function createIngestRuntime(config: Config, redis?: RedisClient, logger?: Logger): IngestRuntime {
+  const log = logger ?? createLogger("ingest", config.logLevel);
+  const client = redis ?? createRedis(config, { name: "ingest", failFast: true });
+  // Connection errors surface per request (batch item failures); here they are only logged.
+  if (redis === undefined) client.on("error", (err: Error) => log.debug({ err }, "redis connection error"));
+  const store = openStore(client, config);
+  const writer = new CounterWriter(store.counters);
+  const ingestor = new PaymentIngestor(writer, { campaign: config.campaign, currency: config.currency }, log);
+  const deadLetters = new DeadLetters(store.deadLetters, config.campaign);
+  return { config, logger: log, redis: client, store, writer, ingestor, deadLetters };
+}
+
+let shared: IngestRuntime | undefined;
+
+/** The container-wide runtime, from process.env; a bad configuration throws ConfigError listing every problem. */
+export function ingestRuntime(): IngestRuntime {
+  shared ??= createIngestRuntime(parseConfig(process.env));
+  return shared;
+}

@@ -1,0 +1,46 @@
+// Lambda handler `ingestQueue`: SQS batches with ReportBatchItemFailures; bad records are dead-lettered, not retried.
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { UnsupportedEventError } from "../domain/errors.js";
+import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
+import { ingestRecord, type RecordOutcome } from "../domain/source-record.js";
+
+function assertSqsEvent(event: SQSEvent): void {
+  if (!Array.isArray(event?.Records)) throw new UnsupportedEventError("event: must be an SQS event with a Records array");
+  event.Records.forEach((r, i) => {
+    if (r?.eventSource !== "aws:sqs" || typeof r.messageId !== "string" || typeof r.body !== "string") {
+      throw new UnsupportedEventError(`Records[${i}]: must be an SQS message (eventSource "aws:sqs", messageId, body)`);
+    }
+  });
+}
+
+export function createQueueHandler(getRuntime: () => IngestRuntime) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    assertSqsEvent(event);
+    const runtime = getRuntime();
+    const records = event.Records;
+    const failures: SQSBatchItemFailure[] = [];
+    const fifo = records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
+    if (fifo) {
+      // FIFO: stop at the first failure and hand back it and everything after it, so order is kept.
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i]!;
+        const outcome = await ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body });
+        if (outcome.status === "retry") {
+          for (const rest of records.slice(i)) failures.push({ itemIdentifier: rest.messageId });
+          break;
+        }
+      }
+      return { batchItemFailures: failures };
+    }
+    // Standard queues have no order: records are independent and run together (auto-pipelined).
+    const outcomes: RecordOutcome[] = await Promise.all(
+      records.map((record) => ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body })),
+    );
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === "retry") failures.push({ itemIdentifier: records[i]!.messageId });
+    });
+    return { batchItemFailures: failures };
+  };
+}
+
+export const handler = createQueueHandler(ingestRuntime);

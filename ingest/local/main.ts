@@ -1,0 +1,31 @@
+// Process entry for `npm run start:ingest`: the local API gateway (ingestHttp) and the Lambda Invoke API (all functions).
+import { loadConfigOrExit } from "../../core/config.js";
+import { closeRedis } from "../../core/redis.js";
+import { createIngestRuntime } from "../domain/runtime.js";
+import { createHttpHandler } from "../handlers/ingest-http.js";
+import { startGateway } from "./api-gateway.js";
+import { startLambdaApi } from "./lambda-invoke-api/server.js";
+
+const config = loadConfigOrExit();
+const runtime = createIngestRuntime(config);
+const gateway = await startGateway({
+  host: config.host,
+  port: config.ingestPort,
+  handler: createHttpHandler(() => runtime),
+  logger: runtime.logger,
+});
+const lambdaApi = await startLambdaApi({ host: config.host, port: config.lambdaPort, logger: runtime.logger, runtime });
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  runtime.logger.info({ signal }, "ingest stopping");
+  // Stop accepting and let requests and async invocations in flight finish before Redis goes away.
+  await Promise.all([gateway.close(), lambdaApi.drain()]);
+  await lambdaApi.close();
+  await closeRedis(runtime.redis);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
