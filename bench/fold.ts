@@ -133,7 +133,7 @@ export async function runFold(options: FoldOptions): Promise<BenchResult> {
       met: (at64.metrics.p50Ms ?? Infinity) <= 1,
     });
   result.notes.push(
-    "A fold here is aggregator/counter-totals readCounterTotals: sum-shards-n.lua sums the shard hashes inside Redis (single node: one call; cluster: one call per master, keys grouped by slot owner), plus HGET rejected and totalsFingerprint, measured back to back on one connection; snapshot building and PUBLISH are not included.",
+    "A fold here is the store's TotalsStore.read: sum-shards-n.lua sums the shard hashes inside Redis (single node: one call; cluster: one call per master, keys grouped by slot owner), plus HGET rejected and totalsFingerprint, measured back to back on one connection; snapshot building and PUBLISH are not included.",
     '"read each shard, sum in Node" is the exact fallback (single node: read-shards-n.lua returns every hash; cluster: one HGETALL per shard, sent together) that the fold used before, measured in the same run.',
     "Each shard hash holds 12 fields (totals and 3 dimensions); more dimensions make HGETALL replies and the sum larger.",
   );

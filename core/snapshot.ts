@@ -1,4 +1,4 @@
-// The snapshot: what the aggregator publishes and every viewer receives. Field names are fixed by DESIGN.md.
+// The snapshot: what the aggregator publishes and every viewer receives. Field names are fixed (docs/architecture.md).
 
 export interface DimensionTotals {
   /** Net amount in minor units, decimal string. */

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import { maxDeadLetters } from "../core/store/dead-letters.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { ingestRegistry } from "../ingest/domain/metrics.js";
 import { createIngestRuntime, type IngestRuntime } from "../ingest/domain/runtime.js";
 import { createQueueHandler } from "../ingest/handlers/ingest-queue.js";
@@ -118,7 +119,7 @@ describe("bad input on each event source", () => {
       body: "",
     }));
     await runtime.deadLetters.record(letters);
-    expect(await redis.llen(`sc:{${campaign}}:dead-letters`)).toBe(maxDeadLetters);
+    expect(await redis.llen(campaignKeys(campaign, 1).deadLetters)).toBe(maxDeadLetters);
   });
 
   it("on a FIFO queue, stops at the first passing failure and hands back it and every later message", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { createIngestRuntime } from "../ingest/domain/runtime.js";
 import { sign } from "../ingest/domain/signature.js";
 import { createHttpHandler } from "../ingest/handlers/ingest-http.js";
@@ -119,7 +120,7 @@ describe("ingest gateway", () => {
       [4, "INVALID_EVENT"],
     ]);
     expect((await readTotals(redis, "open", 8)).net).toBe(before + 333n);
-    expect(await redis.hget("sc:{open}:stats", "rejected")).not.toBeNull();
+    expect(await redis.hget(campaignKeys("open", 1).stats, "rejected")).not.toBeNull();
   });
 
   it("answers unknown routes with 404 and other methods with 405", async () => {

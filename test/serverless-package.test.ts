@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis } from "../core/redis.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { kinesisEvent, sqsEvent } from "./fixtures/aws-events.js";
 import { payment, readTotals } from "./support/counters.js";
 import { RedisServer } from "./support/redis-server.js";
@@ -164,7 +165,7 @@ describe("npm run package", () => {
       expect(await http!(httpEvent)).toMatchObject({ statusCode: 200 });
       const redis = createRedis({ redisUrl: server.url, redisClusterNodes: undefined }, { name: "check" });
       expect((await readTotals(redis, "bundle", 4)).net).toBe(723n);
-      expect(await redis.llen("sc:{bundle}:dead-letters")).toBe(1);
+      expect(await redis.llen(campaignKeys("bundle", 4).deadLetters)).toBe(1);
       await closeRedis(redis);
     });
   });
