@@ -24,7 +24,8 @@ function call(campaign: string, groups: Array<[shard: number, items: Item[]]>, t
   const encoded = encodeCountCall(
     groups.map(([shard, items]) => ({
       counters: keys.shard(shard).counters,
-      events: items.map((i) => ({ seen: keys.shard(shard).seen(i.id), signedAmount: i.amount, channel: i.channel, category: i.category })),
+      seen: items.map((i) => keys.shard(shard).seen(i.id)),
+      values: items.flatMap((i) => [i.amount, i.channel ?? "", i.category ?? ""]),
     })),
     ttl,
   );

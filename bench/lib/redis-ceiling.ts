@@ -101,7 +101,8 @@ export async function batchEvalshaCeiling(
   for (let i = 0; i < batch; i++) sizes.set(i % shards, (sizes.get(i % shards) ?? 0) + 1);
   const groups = [...sizes.entries()].map(([shard, size]) => ({
     counters: keys.shard(shard).counters,
-    events: Array.from({ length: size }, () => ({ seen: keys.shard(shard).seen("__rand_int__"), signedAmount: 10000, channel: "app" })),
+    seen: Array.from({ length: size }, () => keys.shard(shard).seen("__rand_int__")),
+    values: Array.from({ length: size }, () => ["10000", "app", ""]).flat(),
   }));
   const call = encodeCountCall(groups, dedupeTtlSeconds);
   const command = ["EVALSHA", sha, String(call.keys.length), ...call.keys, ...call.args];

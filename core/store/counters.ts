@@ -13,6 +13,8 @@ export interface CountItem {
   readonly signedAmount: number;
   readonly channel: string | undefined;
   readonly category: string | undefined;
+  /** The shard: CounterStore.shardOf(paymentId), computed once per event by the caller. */
+  readonly shard: number;
 }
 
 /** counted: first delivery; duplicate: same id and signed amount counted before; conflict: same id, other amount or kind. */
@@ -23,27 +25,24 @@ export const maxEventsPerScriptCall = 4096;
 
 const outcomes: Readonly<Record<number, CountOutcome>> = { 1: "counted", 0: "duplicate", [-1]: "conflict" };
 
-/** One group of a count-payments call: a shard counters hash and its events' dedupe keys and values. */
+/** One group of a count-payments call: a shard counters hash, its events' dedupe keys, and 3 values per event. */
 export interface CountGroup {
   readonly counters: string;
-  readonly events: ReadonlyArray<{
-    readonly seen: string;
-    readonly signedAmount: number | string;
-    readonly channel?: string;
-    readonly category?: string;
-  }>;
+  readonly seen: readonly string[];
+  /** Signed amount (decimal), channel ("" for none), category ("" for none), per event in the order of `seen`. */
+  readonly values: readonly string[];
 }
 
 /** The KEYS and ARGV of count-payments-n.lua for these groups (see its header): the one encoder of that protocol. */
 export function encodeCountCall(groups: readonly CountGroup[], dedupeTtlSeconds: number): { keys: string[]; args: string[] } {
   const keys = groups.map((g) => g.counters);
-  const values: string[] = [];
-  for (const group of groups)
-    for (const e of group.events) {
-      keys.push(e.seen);
-      values.push(String(e.signedAmount), e.channel ?? "", e.category ?? "");
-    }
-  return { keys, args: [String(dedupeTtlSeconds), String(groups.length), ...groups.map((g) => String(g.events.length)), ...values] };
+  const args = [String(dedupeTtlSeconds), String(groups.length)];
+  for (const g of groups) {
+    keys.push(...g.seen);
+    args.push(String(g.seen.length));
+  }
+  for (const g of groups) args.push(...g.values);
+  return { keys, args };
 }
 
 export class CounterStore {
@@ -61,6 +60,11 @@ export class CounterStore {
     this.cluster = isCluster(redis);
   }
 
+  /** FNV-1a(paymentId) mod shards: where an event is counted (and deduplicated). */
+  shardOf(paymentId: string): number {
+    return shardOf(paymentId, this.shards);
+  }
+
   /**
    * Splits entries into the script calls this topology needs: on a single node one call carries every shard, on a
    * cluster a script runs in one slot, so one call per shard. Each group keeps its entries' order.
@@ -69,10 +73,10 @@ export class CounterStore {
     if (!this.cluster) return entries.length === 0 ? [] : [entries.slice()];
     const groups = new Map<string, T[]>();
     for (const entry of entries) {
-      const counters = this.shardKeys(itemOf(entry)).counters;
-      const group = groups.get(counters);
+      const key = this.groupKey(itemOf(entry));
+      const group = groups.get(key);
       if (group) group.push(entry);
-      else groups.set(counters, [entry]);
+      else groups.set(key, [entry]);
     }
     return [...groups.values()];
   }
@@ -83,33 +87,34 @@ export class CounterStore {
     if (items.length > maxEventsPerScriptCall)
       throw new RangeError(`at most ${maxEventsPerScriptCall} events per call, got ${items.length}`);
     // The script takes the events group by group (one group per shard hash): order them so, and map the answers back.
-    const byShard = new Map<string, number[]>();
-    items.forEach((item, i) => {
-      const counters = this.shardKeys(item).counters;
-      const group = byShard.get(counters);
-      if (group) group.push(i);
-      else byShard.set(counters, [i]);
-    });
-    const groups = [...byShard.entries()].map(([counters, indexes]) => ({
-      counters,
-      events: indexes.map((i) => {
-        const item = items[i]!;
-        return { seen: this.shardKeys(item).seen(item.paymentId), ...item };
-      }),
-    }));
-    const order = [...byShard.values()].flat();
-    const { keys, args } = encodeCountCall(groups, this.dedupeTtlSeconds);
+    const groups = new Map<string, { counters: string; seen: string[]; values: string[]; indexes: number[] }>();
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const shard = this.keysOf(item.campaign).shard(item.shard);
+      let group = groups.get(shard.counters);
+      if (group === undefined) {
+        group = { counters: shard.counters, seen: [], values: [], indexes: [] };
+        groups.set(shard.counters, group);
+      }
+      group.seen.push(shard.seen(item.paymentId));
+      group.values.push(String(item.signedAmount), item.channel ?? "", item.category ?? "");
+      group.indexes.push(i);
+    }
+    const { keys, args } = encodeCountCall([...groups.values()], this.dedupeTtlSeconds);
     const results = await runScript<number[]>(this.redis, "countPayments", keys, args);
     if (!Array.isArray(results) || results.length !== items.length)
       throw new UnexpectedReplyError(
         `count-payments script returned ${Array.isArray(results) ? results.length : typeof results} results for ${items.length} events`,
       );
     const answer = new Array<CountOutcome>(items.length);
-    order.forEach((itemIndex, position) => {
-      const outcome = outcomes[results[position]!];
-      if (outcome === undefined) throw new UnexpectedReplyError(`count-payments script returned unexpected ${results[position]}`);
-      answer[itemIndex] = outcome;
-    });
+    let position = 0;
+    for (const group of groups.values())
+      for (const itemIndex of group.indexes) {
+        const outcome = outcomes[results[position]!];
+        if (outcome === undefined) throw new UnexpectedReplyError(`count-payments script returned unexpected ${results[position]}`);
+        answer[itemIndex] = outcome;
+        position++;
+      }
     return answer;
   }
 
@@ -123,8 +128,9 @@ export class CounterStore {
     if (rejected > 0) await this.redis.hincrby(this.keysOf(campaign).stats, "rejected", rejected);
   }
 
-  private shardKeys(item: CountItem) {
-    return this.keysOf(item.campaign).shard(shardOf(item.paymentId, this.shards));
+  /** The counters key of the item's shard: what decides its cluster slot. */
+  private groupKey(item: CountItem): string {
+    return this.keysOf(item.campaign).shard(item.shard).counters;
   }
 
   private keysOf(campaign: string): CampaignKeys {

@@ -40,16 +40,6 @@ interface Entry {
 
 const itemOf = (entry: Entry) => entry.item;
 
-function countItem(event: PaymentEvent): CountItem {
-  return {
-    campaign: event.campaign,
-    paymentId: event.paymentId,
-    signedAmount: event.type === "refund" ? -event.amount : event.amount,
-    channel: event.channel,
-    category: event.category,
-  };
-}
-
 export class CounterWriter {
   private readonly maxBatchEvents: number;
   private readonly maxInFlight: number;
@@ -90,6 +80,17 @@ export class CounterWriter {
     });
   }
 
+  private countItem(event: PaymentEvent): CountItem {
+    return {
+      campaign: event.campaign,
+      paymentId: event.paymentId,
+      signedAmount: event.type === "refund" ? -event.amount : event.amount,
+      channel: event.channel,
+      category: event.category,
+      shard: this.counters.shardOf(event.paymentId),
+    };
+  }
+
   /** Records events rejected by validation, for the dashboard and metrics. */
   recordRejected(campaign: string, rejected: number): Promise<void> {
     return this.counters.recordRejected(campaign, rejected);
@@ -115,7 +116,7 @@ export class CounterWriter {
       const take = Math.min(waiter.events.length - waiter.taken, this.maxBatchEvents - entries.length);
       for (let i = waiter.taken; i < waiter.taken + take; i++) {
         const event = waiter.events[i]!;
-        entries.push({ waiter, index: i, item: countItem(event) });
+        entries.push({ waiter, index: i, item: this.countItem(event) });
       }
       waiter.taken += take;
       if (waiter.taken < waiter.events.length) break;
