@@ -48,26 +48,22 @@ end
 if inGroups ~= n then
   return redis.error_reply("ERR count-payments: group sizes add up to " .. inGroups .. ", not " .. n)
 end
-local events = {}
+local amounts = {}
 for i = 1, n do
-  local at = first + 3 * i
-  local a = tonumber(ARGV[at - 2])
+  local raw = ARGV[first + 3 * i - 2]
+  local a = tonumber(raw)
   if not a or a == 0 or a ~= math.floor(a) or a > maxAmount or a < -maxAmount then
-    return redis.error_reply("ERR count-payments: bad amount " .. tostring(ARGV[at - 2]))
+    return redis.error_reply("ERR count-payments: bad amount " .. tostring(raw))
   end
-  events[i] = { seen = KEYS[groups + i], signed = ARGV[at - 2], amount = a, channel = ARGV[at - 1], category = ARGV[at] }
+  amounts[i] = a
 end
 
+-- Event i's dedupe key is KEYS[groups + i] and its values start after ARGV[first + 3 * (i - 1)].
 local results = {}
-local event = 0
+local done = 0
 for g = 1, groups do
-  local group = {}
-  for _ = 1, tonumber(ARGV[2 + g]) do
-    event = event + 1
-    group[#group + 1] = events[event]
-  end
-  for _, result in ipairs(countGroup(KEYS[g], ttl, group)) do
-    results[#results + 1] = result
-  end
+  local size = tonumber(ARGV[2 + g])
+  countGroup(results, KEYS[g], ttl, KEYS, groups, ARGV, first, amounts, done + 1, size)
+  done = done + size
 end
 return results

@@ -1,13 +1,17 @@
 --[[
-  Include: the counting body shared by count-payments-n.lua (a batch) and count-payment-2.lua (one event).
+  Include: the counting body shared by count-payments-n.lua (a batch) and reference/count-payment-2.lua (one event).
 
-  countGroup(counters, ttl, events) counts the events of one shard counters hash exactly once:
-    counters  the shard counters key  sc:{<campaign>:<shard>}:c  (HASH)
-    ttl       dedupe TTL in seconds (decimal string)
-    events    array of { seen = dedupe key, signed = signed amount as sent (decimal string, "-700" for a refund),
-              amount = the same as a number, channel = "" or name, category = "" or name }
+  countGroup(results, counters, ttl, seenKeys, seenOffset, values, valueOffset, amounts, first, n) counts events
+  first .. first+n-1 of one shard counters hash exactly once, reading them where they are (no table per event),
+  and sets results[i] to the outcome of event i:
+    counters             the shard counters key  sc:{<campaign>:<shard>}:c  (HASH)
+    ttl                  dedupe TTL in seconds (decimal string)
+    seenKeys[seenOffset + i]            the dedupe key of event i
+    values[valueOffset + 3 * (i - 1) + 1..3]
+                         its signed amount as sent ("-700" for a refund), channel ("" for none), category ("" for none)
+    amounts[i]           its signed amount as a number
   Per event: SET NX EX of the dedupe mark (value = signed amount); then, per field, one HINCRBY with the group's sum.
-  Returns one integer per event:
+  Outcomes:
      1  counted
      0  duplicate: counted before with the same signed amount; nothing changes
     -1  conflict: counted before with a different amount or kind; nothing changes
@@ -25,13 +29,23 @@ local function addToField(key, field, sum)
   end
 end
 
-local function countGroup(counters, ttl, events)
-  local results = {}
+local function addDimension(key, prefix, suffix, sums)
+  if sums then
+    for name, sum in pairs(sums) do
+      addToField(key, prefix .. name .. suffix, sum)
+    end
+  end
+end
+
+local function countGroup(results, counters, ttl, seenKeys, seenOffset, values, valueOffset, amounts, first, n)
   local net, gross, count, refunded, refunds, dups = 0, 0, 0, 0, 0, 0
-  local channelAmount, channelCount, categoryAmount, categoryCount = {}, {}, {}, {}
-  for i, event in ipairs(events) do
-    if redis.call("SET", event.seen, event.signed, "NX", "EX", ttl) then
-      local a = event.amount
+  local channelAmount, channelCount, categoryAmount, categoryCount
+  for i = first, first + n - 1 do
+    local seen = seenKeys[seenOffset + i]
+    local at = valueOffset + 3 * (i - 1)
+    local signed = values[at + 1]
+    if redis.call("SET", seen, signed, "NX", "EX", ttl) then
+      local a = amounts[i]
       local isRefund = a < 0
       net = net + a
       if isRefund then
@@ -41,22 +55,31 @@ local function countGroup(counters, ttl, events)
         gross = gross + a
         count = count + 1
       end
-      if event.channel ~= "" then
-        channelAmount[event.channel] = (channelAmount[event.channel] or 0) + a
+      -- The dimension tables are made on first use: many groups carry none.
+      local channel = values[at + 2]
+      if channel ~= "" then
+        if not channelAmount then
+          channelAmount, channelCount = {}, {}
+        end
+        channelAmount[channel] = (channelAmount[channel] or 0) + a
         if not isRefund then
-          channelCount[event.channel] = (channelCount[event.channel] or 0) + 1
+          channelCount[channel] = (channelCount[channel] or 0) + 1
         end
       end
-      if event.category ~= "" then
-        categoryAmount[event.category] = (categoryAmount[event.category] or 0) + a
+      local category = values[at + 3]
+      if category ~= "" then
+        if not categoryAmount then
+          categoryAmount, categoryCount = {}, {}
+        end
+        categoryAmount[category] = (categoryAmount[category] or 0) + a
         if not isRefund then
-          categoryCount[event.category] = (categoryCount[event.category] or 0) + 1
+          categoryCount[category] = (categoryCount[category] or 0) + 1
         end
       end
       results[i] = 1
     else
       dups = dups + 1
-      if redis.call("GET", event.seen) ~= event.signed then
+      if redis.call("GET", seen) ~= signed then
         results[i] = -1
       else
         results[i] = 0
@@ -69,17 +92,8 @@ local function countGroup(counters, ttl, events)
   addToField(counters, "refunded", refunded)
   addToField(counters, "refunds", refunds)
   addToField(counters, "dups", dups)
-  for name, sum in pairs(channelAmount) do
-    addToField(counters, "ch:" .. name .. ":a", sum)
-  end
-  for name, sum in pairs(channelCount) do
-    addToField(counters, "ch:" .. name .. ":n", sum)
-  end
-  for name, sum in pairs(categoryAmount) do
-    addToField(counters, "cat:" .. name .. ":a", sum)
-  end
-  for name, sum in pairs(categoryCount) do
-    addToField(counters, "cat:" .. name .. ":n", sum)
-  end
-  return results
+  addDimension(counters, "ch:", ":a", channelAmount)
+  addDimension(counters, "ch:", ":n", channelCount)
+  addDimension(counters, "cat:", ":a", categoryAmount)
+  addDimension(counters, "cat:", ":n", categoryCount)
 end

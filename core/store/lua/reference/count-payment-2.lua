@@ -18,8 +18,6 @@
 ]]
 --- @include "includes/count-group"
 
-local seenKey = KEYS[1]
-local countersKey = KEYS[2]
 local amount = ARGV[1]
 local kind = ARGV[2]
 local dedupeTtlSeconds = ARGV[3]
@@ -28,5 +26,9 @@ local signed = amount
 if kind == "refund" then
   signed = "-" .. amount
 end
-local event = { seen = seenKey, signed = signed, amount = tonumber(signed), channel = ARGV[4], category = ARGV[5] }
-return countGroup(countersKey, dedupeTtlSeconds, { event })[1]
+-- One event, read in place: its dedupe key is KEYS[1]; ARGV[3] (the TTL, read above) becomes its signed amount, so
+-- ARGV[3..5] are its values (signed amount, channel, category).
+ARGV[3] = signed
+local results = {}
+countGroup(results, KEYS[2], dedupeTtlSeconds, KEYS, 0, ARGV, 2, { tonumber(signed) }, 1, 1)
+return results[1]
