@@ -43,7 +43,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const redis = options.redis ?? createRedis(config, { name: "aggregator" });
   const errors = new ThrottledLog(logger);
   const onRedisError = (err: Error) => errors.error("redis", err, "Redis connection error", "warn");
-  if (ownsRedis) redis.on("error", onRedisError);
+  redis.on("error", onRedisError);
 
   const store = openStore(redis, config);
   const lease = new LeaderLease(store.lease, config.campaign, options.leaseMs ?? defaultLeaseMs);

@@ -1,6 +1,8 @@
 // Process entry of the aggregator (npm run start:aggregator): config, logs, fold loop, graceful stop on signals.
 import { loadConfigOrExit } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
+import { closeRedis, createRedis } from "../core/redis.js";
+import { checkRedisAtStart, RedisStartupError } from "../core/redis-startup.js";
 import { startAggregator } from "./aggregator.js";
 
 const config = loadConfigOrExit();
@@ -8,14 +10,29 @@ const logger = createLogger("aggregator", config.logLevel);
 
 process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
 
-const aggregator = await startAggregator({ config, logger });
+/** Settings that cannot work (credentials, TLS, eviction policy): say so and stop, as for invalid configuration. */
+function exitOnRedisProblem(err: unknown): never {
+  if (!(err instanceof RedisStartupError)) throw err;
+  logger.fatal({ code: err.code }, err.message);
+  process.exit(78);
+}
+
+const redis = createRedis(config, { name: "aggregator" });
+redis.on("error", () => undefined); // logged by the fold loop (throttled) once it runs
+await checkRedisAtStart(redis, config, {
+  refuseEviction: true,
+  warn: (message) => logger.warn(message),
+  onLateProblem: (err) => exitOnRedisProblem(err),
+}).catch((err: unknown) => exitOnRedisProblem(err));
+
+const aggregator = await startAggregator({ config, logger, redis });
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     logger.info({ signal }, "stopping");
     // Release the lease on the way out so a standby takes over at its next tick instead of after the lease lapses.
     aggregator.stop().then(
-      () => process.exit(0),
+      () => closeRedis(redis).then(() => process.exit(0)),
       (err: unknown) => {
         logger.error({ err }, "stop failed");
         process.exit(1);

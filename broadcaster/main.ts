@@ -1,6 +1,7 @@
 // Process entry of the broadcaster (npm run start:broadcaster): config, logs, uWS server, graceful close on signals.
 import { loadConfigOrExit } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
+import { RedisStartupError } from "../core/redis-startup.js";
 import { startBroadcaster } from "./server.js";
 
 const config = loadConfigOrExit();
@@ -12,6 +13,10 @@ let broadcaster: Awaited<ReturnType<typeof startBroadcaster>>;
 try {
   broadcaster = await startBroadcaster({ config, logger });
 } catch (err) {
+  if (err instanceof RedisStartupError) {
+    logger.fatal({ code: err.code }, err.message);
+    process.exit(78);
+  }
   logger.fatal({ err }, "broadcaster failed to start");
   process.exit(1);
 }

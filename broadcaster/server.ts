@@ -53,7 +53,12 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
   for (const route of routes) route.register(app, ctx);
   registerNotFound(app);
 
-  await feed.start();
+  try {
+    await feed.start();
+  } catch (err) {
+    await feed.close();
+    throw err;
+  }
   let listenSocket: us_listen_socket;
   let port: number;
   try {

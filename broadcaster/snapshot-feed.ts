@@ -2,6 +2,7 @@
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../core/redis.js";
+import { checkRedisAtStart } from "../core/redis-startup.js";
 import { openStore, PublishedSnapshots, type Store } from "../core/store/index.js";
 import { waitAtMost, withTimeout } from "../core/timeout.js";
 import type { SnapshotStore } from "./snapshot-store.js";
@@ -58,7 +59,15 @@ export class SnapshotFeed {
       this.redisDownLogged = false;
     });
     if (this.sub.status === "ready") void this.subscribe();
-    const subscribed = await waitAtMost(this.firstSubscription, timeoutMs);
+    // Wrong credentials or TLS settings reject here (the broadcaster does not start); a broadcaster only reads, so an
+    // evicting policy is a warning for it (ingest and the aggregator refuse to run).
+    const checked = checkRedisAtStart(this.redis, this.config, {
+      refuseEviction: false,
+      waitMs: timeoutMs,
+      warn: (message) => this.logger.warn(message),
+      onLateProblem: (err) => this.logger.fatal({ code: err.code }, err.message),
+    });
+    const [subscribed] = await Promise.all([waitAtMost(this.firstSubscription, timeoutMs), checked]);
     if (!subscribed) this.logger.warn({ timeoutMs }, "Redis not reachable yet; serving 503 until the snapshot feed is up");
   }
 

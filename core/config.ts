@@ -1,6 +1,7 @@
 // Environment configuration shared by every component: parsed once, all problems reported together, frozen.
 import { z } from "zod";
 import { campaignPattern, campaignRule } from "./campaign.js";
+import { type RedisSettings, redisProblems, redisSchemaFields, redisSettingsOf } from "./config-redis.js";
 import { CodedError } from "./errors.js";
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -14,25 +15,9 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
 
-const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, "must be host:port");
-
 export const configSchema = z
   .object({
-    REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }).optional()),
-    REDIS_CLUSTER_NODES: optionalString.transform((v, ctx) => {
-      if (v === undefined) return undefined;
-      const nodes = v.split(",").map((s) => s.trim());
-      for (const node of nodes) {
-        if (!hostPort.safeParse(node).success) {
-          ctx.addIssue({ code: "custom", message: `"${node}" must be host:port` });
-          return z.NEVER;
-        }
-      }
-      return nodes.map((node) => {
-        const [host, portText] = node.split(":") as [string, string];
-        return { host, port: Number(portText) };
-      });
-    }),
+    ...redisSchemaFields,
     CAMPAIGN: z.string().regex(campaignPattern, campaignRule).default("blackfriday"),
     CURRENCY: z
       .string()
@@ -76,6 +61,7 @@ export const configSchema = z
     CAMPAIGN_START: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
   })
   .superRefine((cfg, ctx) => {
+    for (const [name, message] of redisProblems(cfg)) ctx.addIssue({ code: "custom", path: [name], message });
     if (cfg.STAGE === "prod" && cfg.INGEST_SECRET === undefined) {
       ctx.addIssue({ code: "custom", path: ["INGEST_SECRET"], message: "is required when STAGE=prod" });
     }
@@ -83,9 +69,7 @@ export const configSchema = z
 
 type Raw = z.output<typeof configSchema>;
 
-export interface Config {
-  readonly redisUrl: string | undefined;
-  readonly redisClusterNodes: ReadonlyArray<{ host: string; port: number }> | undefined;
+export interface Config extends Required<RedisSettings> {
   readonly campaign: string;
   readonly currency: string;
   readonly shards: number;
@@ -137,8 +121,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const c = result.data;
   return Object.freeze({
-    redisUrl: c.REDIS_URL,
-    redisClusterNodes: c.REDIS_CLUSTER_NODES ? Object.freeze(c.REDIS_CLUSTER_NODES) : undefined,
+    ...(redisSettingsOf(c) as Required<RedisSettings>),
     campaign: c.CAMPAIGN,
     currency: c.CURRENCY,
     shards: c.SHARDS,

@@ -1,6 +1,8 @@
-// Redis connection factory: one place decides standalone vs cluster and the timeouts for each role.
+// Redis connection factory: one place decides the topology (standalone, Cluster, Sentinel), credentials, TLS and the timeouts per role.
+
+import type { ConnectionOptions } from "node:tls";
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
-import type { Config } from "./config.js";
+import type { RedisSettings } from "./config-redis.js";
 import { waitAtMost, withTimeout } from "./timeout.js";
 
 export type RedisClient = Redis | Cluster;
@@ -19,7 +21,19 @@ export interface ConnectOptions {
 
 export const defaultRedisUrl = "redis://127.0.0.1:6379";
 
-function baseOptions(opts: ConnectOptions): RedisOptions {
+/** Where Redis is and how to reach it: the Redis part of the config (tests pass just a URL or the cluster nodes). */
+export type RedisTarget = RedisSettings;
+
+function tlsOptions(target: RedisTarget): ConnectionOptions | undefined {
+  if (!target.redisTls) return undefined;
+  return {
+    ...(target.redisTlsCa === undefined ? {} : { ca: target.redisTlsCa }),
+    ...(target.redisTlsServername === undefined ? {} : { servername: target.redisTlsServername }),
+  };
+}
+
+function baseOptions(target: RedisTarget, opts: ConnectOptions): RedisOptions {
+  const tls = tlsOptions(target);
   return {
     connectionName: opts.name,
     enableAutoPipelining: true,
@@ -29,13 +43,16 @@ function baseOptions(opts: ConnectOptions): RedisOptions {
     maxRetriesPerRequest: opts.failFast ? 1 : 3,
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+    ...(target.redisUsername === undefined ? {} : { username: target.redisUsername }),
+    ...(target.redisPassword === undefined ? {} : { password: target.redisPassword }),
+    ...(tls === undefined ? {} : { tls }),
   };
 }
 
-/** Creates a client for the configured topology (the store registers its Lua scripts on first use). */
-export function createRedis(config: Pick<Config, "redisUrl" | "redisClusterNodes">, opts: ConnectOptions): RedisClient {
-  const options = baseOptions(opts);
-  if (config.redisClusterNodes && config.redisClusterNodes.length > 0) {
+/** Creates a client for the configured topology: standalone, Redis Cluster or Sentinel (the store registers its scripts). */
+export function createRedis(target: RedisTarget, opts: ConnectOptions): RedisClient {
+  const options = baseOptions(target, opts);
+  if (target.redisClusterNodes && target.redisClusterNodes.length > 0) {
     const clusterOptions: ClusterOptions = {
       redisOptions: { ...options, enableAutoPipelining: false },
       // Off on purpose: with ioredis auto-pipelining a cluster client that saw a master restart keeps sending that
@@ -47,15 +64,33 @@ export function createRedis(config: Pick<Config, "redisUrl" | "redisClusterNodes
       scaleReads: "master",
       slotsRefreshTimeout: 2000,
       clusterRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
+      // With TLS the certificates name the nodes' hosts: connect to the names CLUSTER SLOTS gives, unresolved
+      // (ioredis's advice for ElastiCache with encryption in transit).
+      ...(options.tls === undefined
+        ? {}
+        : { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) }),
     };
-    return new Cluster([...config.redisClusterNodes], clusterOptions);
+    return new Cluster([...target.redisClusterNodes], clusterOptions);
   }
-  return new Redis(config.redisUrl ?? defaultRedisUrl, options);
+  if (target.redisSentinels && target.redisSentinels.length > 0) {
+    return new Redis({
+      ...options,
+      sentinels: [...target.redisSentinels],
+      name: target.redisSentinelName ?? "mymaster",
+      role: "master",
+      // Subscribes to the Sentinels' +switch-master, so a promoted replica is used at once, not at the next error.
+      failoverDetector: true,
+      sentinelRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 4), 1000),
+      ...(target.redisSentinelPassword === undefined ? {} : { sentinelPassword: target.redisSentinelPassword }),
+      ...(options.tls === undefined ? {} : { enableTLSForSentinelMode: true, sentinelTLS: options.tls }),
+    });
+  }
+  return new Redis(target.redisUrl ?? defaultRedisUrl, options);
 }
 
 /** A second connection for pub/sub (a subscribed connection cannot run other commands). */
-export function createSubscriber(config: Pick<Config, "redisUrl" | "redisClusterNodes">, name: string): RedisClient {
-  return createRedis(config, { name, lazy: false });
+export function createSubscriber(target: RedisTarget, name: string): RedisClient {
+  return createRedis(target, { name, lazy: false });
 }
 
 export function isCluster(client: RedisClient): client is Cluster {

@@ -2,7 +2,8 @@
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { loadConfigOrExit } from "../core/config.js";
-import { closeRedis, createRedis, waitForReady } from "../core/redis.js";
+import { closeRedis, createRedis } from "../core/redis.js";
+import { awaitRedis } from "../core/redis-startup.js";
 import { openStore } from "../core/store/index.js";
 import { reconcile } from "./compare.js";
 import { readPaymentsExport } from "./export-file.js";
@@ -37,7 +38,8 @@ const exportNote = `${file.lines} lines, ${file.events.size} distinct events, ${
 
 const redis = createRedis(config, { name: "reconcile" });
 try {
-  await waitForReady(redis);
+  if (!(await awaitRedis(redis, 10_000)))
+    throw new Error("Redis not reachable after 10 s: check REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS");
   const store = openStore(redis, config);
   const compare = async () => {
     const marks = await store.dedupeMarks.read(config.campaign);

@@ -21,6 +21,13 @@ export class CounterUnavailableError extends IngestError {
   }
 }
 
+/** Redis is reachable but its settings make counting unsafe (an evicting maxmemory-policy) or impossible (credentials). */
+export class CounterRefusedError extends IngestError {
+  constructor(cause: { code: string; message: string }) {
+    super("COUNTER_REFUSED", `not counting: ${cause.message}`, 503, { cause });
+  }
+}
+
 /** The Lambda event is not the shape this handler's event source sends; no record can be read from it. */
 export class UnsupportedEventError extends IngestError {
   constructor(message: string) {

@@ -1,7 +1,8 @@
 // Validates a batch of raw events, counts the valid ones exactly once, and reports each bad one by index.
 import type { Logger } from "../../core/logger.js";
+import { RedisStartupError } from "../../core/redis-startup.js";
 import type { CounterWriter } from "./counter-writer.js";
-import { CounterUnavailableError } from "./errors.js";
+import { CounterRefusedError, CounterUnavailableError } from "./errors.js";
 import { ingestEvents, ingestWriteSeconds } from "./metrics.js";
 import { type CampaignRules, type PaymentEvent, type Rejection, validateEvent } from "./payment-event.js";
 
@@ -20,6 +21,8 @@ export class PaymentIngestor {
     private readonly writer: CounterWriter,
     private readonly rules: CampaignRules,
     private readonly logger: Logger,
+    /** Runs before the first write (and again until it succeeds): the Redis checks a Lambda container cannot run at start. */
+    private readonly beforeWrite: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   /** Validates and counts; throws CounterUnavailableError when Redis fails (retrying is safe). */
@@ -41,8 +44,13 @@ export class PaymentIngestor {
       const stopTimer = ingestWriteSeconds.startTimer();
       let outcomes: Awaited<ReturnType<CounterWriter["write"]>>;
       try {
+        await this.beforeWrite();
         outcomes = await this.writer.write(valid);
       } catch (err) {
+        if (err instanceof RedisStartupError) {
+          this.logger.error({ code: err.code }, err.message);
+          throw new CounterRefusedError(err);
+        }
         this.logger.warn({ err, source, events: valid.length }, "counter write failed");
         throw new CounterUnavailableError(err);
       } finally {

@@ -2,6 +2,7 @@
 import { type Config, parseConfig } from "../../core/config.js";
 import { createLogger, type Logger } from "../../core/logger.js";
 import { createRedis, type RedisClient } from "../../core/redis.js";
+import { assertNoEviction } from "../../core/redis-startup.js";
 import { openStore, type Store } from "../../core/store/index.js";
 import { CounterWriter } from "./counter-writer.js";
 import { DeadLetters } from "./dead-letters.js";
@@ -25,7 +26,16 @@ export function createIngestRuntime(config: Config, redis?: RedisClient, logger?
   if (redis === undefined) client.on("error", (err: Error) => log.debug({ err }, "redis connection error"));
   const store = openStore(client, config);
   const writer = new CounterWriter(store.counters);
-  const ingestor = new PaymentIngestor(writer, { campaign: config.campaign, currency: config.currency }, log);
+  // Once per container, before the first write: Lambda has no start-up hook that could refuse to run.
+  let checked: Promise<void> | undefined;
+  const checkRedis = () => {
+    checked ??= assertNoEviction(client, config).catch((err: unknown) => {
+      checked = undefined;
+      throw err;
+    });
+    return checked;
+  };
+  const ingestor = new PaymentIngestor(writer, { campaign: config.campaign, currency: config.currency }, log, checkRedis);
   const deadLetters = new DeadLetters(store.deadLetters, config.campaign);
   return { config, logger: log, redis: client, store, writer, ingestor, deadLetters };
 }

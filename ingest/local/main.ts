@@ -1,6 +1,7 @@
 // Process entry for `npm run start:ingest`: the local API gateway (ingestHttp) and the Lambda Invoke API (all functions).
 import { loadConfigOrExit } from "../../core/config.js";
 import { closeRedis } from "../../core/redis.js";
+import { checkRedisAtStart, RedisStartupError } from "../../core/redis-startup.js";
 import { createIngestRuntime } from "../domain/runtime.js";
 import { createHttpHandler } from "../handlers/ingest-http.js";
 import { startGateway } from "./api-gateway.js";
@@ -8,6 +9,16 @@ import { startLambdaApi } from "./lambda-invoke-api/server.js";
 
 const config = loadConfigOrExit();
 const runtime = createIngestRuntime(config);
+const exitOnRedisProblem = (err: unknown): never => {
+  if (!(err instanceof RedisStartupError)) throw err;
+  runtime.logger.fatal({ code: err.code }, err.message);
+  process.exit(78);
+};
+await checkRedisAtStart(runtime.redis, config, {
+  refuseEviction: true,
+  warn: (message) => runtime.logger.warn(message),
+  onLateProblem: exitOnRedisProblem,
+}).catch(exitOnRedisProblem);
 const gateway = await startGateway({
   host: config.host,
   port: config.ingestPort,

@@ -26,6 +26,12 @@ export interface RedisServerOptions {
   readonly cluster?: boolean;
   readonly port?: number;
   readonly dir?: string;
+  /** TLS only (no plain port): the server's certificate, key and the CA that signed it (PEM files). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+  /** requirepass: clients must AUTH with it. */
+  readonly password?: string;
+  /** More redis-server arguments, e.g. ["--maxmemory-policy", "volatile-lru"]. */
+  readonly args?: readonly string[];
 }
 
 export class RedisServer {
@@ -68,6 +74,13 @@ export class RedisServer {
     ];
     if (this.options.aof) args.push("--appendonly", "yes", "--appendfsync", "always");
     else args.push("--appendonly", "no");
+    if (this.options.tls) {
+      const { certFile, keyFile, caFile } = this.options.tls;
+      args.splice(args.indexOf("--port"), 2, "--port", "0", "--tls-port", String(this.port));
+      args.push("--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile, "--tls-auth-clients", "no");
+    }
+    if (this.options.password !== undefined) args.push("--requirepass", this.options.password);
+    if (this.options.args) args.push(...this.options.args);
     if (this.options.cluster)
       args.push("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000");
     this.child = spawn("redis-server", args, { stdio: "ignore" });
@@ -78,7 +91,7 @@ export class RedisServer {
     const deadline = Date.now() + 10000;
     for (;;) {
       try {
-        const { stdout } = await exec("redis-cli", ["-p", String(this.port), "ping"]);
+        const { stdout } = await exec("redis-cli", [...this.cliArgs(), "ping"]);
         if (stdout.trim() === "PONG") return;
       } catch {
         // not up yet
@@ -88,9 +101,17 @@ export class RedisServer {
     }
   }
 
+  /** redis-cli's connection arguments for this server (port, TLS, password). */
+  private cliArgs(): string[] {
+    const args = ["-p", String(this.port)];
+    if (this.options.tls) args.push("--tls", "--cacert", this.options.tls.caFile);
+    if (this.options.password !== undefined) args.push("-a", this.options.password, "--no-auth-warning");
+    return args;
+  }
+
   /** Runs redis-cli against this server and returns its output. */
   async cli(...args: string[]): Promise<string> {
-    const { stdout } = await exec("redis-cli", ["-p", String(this.port), ...args]);
+    const { stdout } = await exec("redis-cli", [...this.cliArgs(), ...args]);
     return stdout.trim();
   }
 
