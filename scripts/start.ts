@@ -12,7 +12,7 @@ const logger = createLogger("start", config.logLevel);
 
 let redis: EmbeddedRedis | undefined;
 let redisUrl = config.redisUrl;
-if (redisUrl === undefined && config.redisClusterNodes === undefined) {
+if (redisUrl === undefined && config.redisClusterNodes === undefined && config.redisSentinels === undefined) {
   try {
     redis = await startEmbeddedRedis(join(config.dataDir, "redis"));
   } catch (err) {
