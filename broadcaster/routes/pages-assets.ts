@@ -9,7 +9,13 @@ import { fileURLToPath } from "node:url";
 import { endEmpty } from "../../core/uws-request.js";
 import { etagMatches } from "../http.js";
 
-export const publicDir = join(dirname(fileURLToPath(import.meta.url)), "..", "public");
+const here = dirname(fileURLToPath(import.meta.url));
+/**
+ * From source this module is broadcaster/routes/ and the pages are in broadcaster/public; the production bundle
+ * dist/broadcaster.js has them copied beside it in dist/public (scripts/build.ts).
+ */
+export const publicDir =
+  [join(here, "public"), join(here, "..", "public")].find((dir) => existsSync(join(dir, "index.html"))) ?? join(here, "..", "public");
 
 const contentTypes: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
