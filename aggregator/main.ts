@@ -1,9 +1,12 @@
-// Process entry of the aggregator (npm run start:aggregator): config, logs, fold loop, graceful stop on signals.
+// Process entry of the aggregator (npm run start:aggregator, node dist/aggregator.js): config, logs, fold loop, health
+// endpoint and CloudWatch figures when configured, graceful stop on signals.
 import { loadConfigOrExit } from "../core/config.js";
 import { createLogger } from "../core/logger.js";
 import { closeRedis, createRedis } from "../core/redis.js";
 import { checkRedisAtStart, RedisStartupError } from "../core/redis-startup.js";
 import { startAggregator } from "./aggregator.js";
+import { startAggregatorEmf } from "./cloudwatch-metrics.js";
+import { startAggregatorHealth } from "./health-server.js";
 
 const config = loadConfigOrExit();
 const logger = createLogger("aggregator", config.logLevel);
@@ -26,17 +29,24 @@ await checkRedisAtStart(redis, config, {
 }).catch((err: unknown) => exitOnRedisProblem(err));
 
 const aggregator = await startAggregator({ config, logger, redis });
+const health =
+  config.aggregatorPort === undefined ? undefined : await startAggregatorHealth(config.host, config.aggregatorPort, aggregator, logger);
+const emf = startAggregatorEmf(config, aggregator);
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     logger.info({ signal }, "stopping");
+    emf?.stop();
     // Release the lease on the way out so a standby takes over at its next tick instead of after the lease lapses.
-    aggregator.stop().then(
-      () => closeRedis(redis).then(() => process.exit(0)),
-      (err: unknown) => {
-        logger.error({ err }, "stop failed");
-        process.exit(1);
-      },
-    );
+    aggregator
+      .stop()
+      .then(() => Promise.all([closeRedis(redis), health?.close()]))
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "stop failed");
+          process.exit(1);
+        },
+      );
   });
 }

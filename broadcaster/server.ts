@@ -5,6 +5,7 @@ import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { createApp } from "../core/uws-app.js";
 import { listen, uwsTransport as transport, uws } from "../core/uws-http.js";
+import { startBroadcasterEmf } from "./cloudwatch-metrics.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
 import { createBroadcasterMetrics } from "./metrics.js";
@@ -69,10 +70,12 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     throw err;
   }
   logger.info({ host: config.host, port, transport, campaign: config.campaign }, "broadcaster listening");
+  const emf = startBroadcasterEmf(config, { connections: () => connections.open, latest: () => store.get(config.campaign) });
 
   let closing: Promise<void> | undefined;
   const close = async () => {
     uws.us_listen_socket_close(listenSocket);
+    emf?.stop();
     for (const cleanup of cleanups) cleanup();
     // Also drops idle keep-alive HTTP sockets, which would keep the event loop alive. Missing from the typings.
     (app as TemplatedApp & { close?: () => void }).close?.();

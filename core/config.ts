@@ -34,6 +34,21 @@ export const configSchema = z
     INGEST_PORT: port(3000),
     LAMBDA_PORT: port(3002),
     BROADCASTER_PORT: port(8080),
+    AGGREGATOR_PORT: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, "must be a port number")
+        .transform(Number)
+        .pipe(z.number().int().min(1).max(65535))
+        .optional(),
+    ),
+    METRICS_NAMESPACE: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_./#:-]{1,255}$/, "must be a CloudWatch namespace: 1-255 chars of [A-Za-z0-9_./#:-]")
+        .optional(),
+    ),
+    METRICS_INTERVAL_MS: z.coerce.number().int().min(1000).max(60000).default(10000),
     HOST: z.string().min(1).default("0.0.0.0"),
     INGEST_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
     DASHBOARD_TOKEN: optionalString,
@@ -79,6 +94,11 @@ export interface Config extends Required<RedisSettings> {
   readonly ingestPort: number;
   readonly lambdaPort: number;
   readonly broadcasterPort: number;
+  /** Port of the aggregator's /healthz and /metrics; undefined: the aggregator listens on nothing. */
+  readonly aggregatorPort: number | undefined;
+  /** CloudWatch namespace of the EMF metric lines the long-running components print; undefined: none are printed. */
+  readonly metricsNamespace: string | undefined;
+  readonly metricsIntervalMs: number;
   readonly host: string;
   readonly ingestSecret: string | undefined;
   readonly dashboardToken: string | undefined;
@@ -131,6 +151,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingestPort: c.INGEST_PORT,
     lambdaPort: c.LAMBDA_PORT,
     broadcasterPort: c.BROADCASTER_PORT,
+    aggregatorPort: c.AGGREGATOR_PORT,
+    metricsNamespace: c.METRICS_NAMESPACE,
+    metricsIntervalMs: c.METRICS_INTERVAL_MS,
     host: c.HOST,
     ingestSecret: c.INGEST_SECRET,
     dashboardToken: c.DASHBOARD_TOKEN,

@@ -1,0 +1,22 @@
+// The aggregator's CloudWatch figures (EMF lines): Leader is 1 on the task holding the lease and 0 on the standby, so the
+// service's maximum is 0 exactly when nobody folds (the no-leader alarm). On only when METRICS_NAMESPACE is set.
+import type { Config } from "../core/config.js";
+import { startEmfPublisher } from "../core/emf-metrics.js";
+import type { Aggregator } from "./aggregator.js";
+
+export function startAggregatorEmf(config: Config, aggregator: Pick<Aggregator, "isLeader" | "stats">): { stop(): void } | undefined {
+  if (config.metricsNamespace === undefined) return undefined;
+  return startEmfPublisher({
+    namespace: config.metricsNamespace,
+    dimensions: { Stage: config.stage, Service: "aggregator" },
+    intervalMs: config.metricsIntervalMs,
+    sample: () => {
+      const leader = aggregator.isLeader();
+      const { lastFoldMs } = aggregator.stats();
+      return {
+        Leader: { value: leader ? 1 : 0, unit: "Count" },
+        FoldMilliseconds: leader && lastFoldMs !== undefined ? { value: lastFoldMs, unit: "Milliseconds" } : undefined,
+      };
+    },
+  });
+}
