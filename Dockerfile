@@ -1,3 +1,4 @@
+# syntax=docker/dockerfile:1
 # One image for every long-running component; the command selects it:
 #   docker run --init IMAGE broadcaster | aggregator | ingest | reconcile --file /data/payments.jsonl
 # docs/deploy.md explains the build, the ports and the health checks. test/container-build.test.ts performs these same
@@ -9,7 +10,7 @@ ARG NODE_VERSION=22
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY core ./core
 COPY ingest ./ingest
@@ -24,7 +25,8 @@ ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps HOST=0.0.0.0 AGGREGATO
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Production dependencies only; no install scripts (the only ones are the optional native helpers of the ws fallback).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# The npm cache lives in a BuildKit cache mount, not in the layer.
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 # The node image's unprivileged user (uid 1000); /app stays owned by root, so the process cannot change its own code.
 USER node
