@@ -58,6 +58,8 @@ beforeAll(async () => {
     BROADCASTER_PORT: String(ports.broadcaster),
     SHARDS: "8",
     DEMO: "0",
+    METRICS_NAMESPACE: "SalesCounter",
+    METRICS_INTERVAL_MS: "1000",
   };
 }, 300_000);
 
@@ -175,6 +177,43 @@ describe("containers of the image", () => {
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     expect(standby.running).toBe(true);
   }, 60_000);
+
+  it("print CloudWatch EMF documents: connections and snapshot age per broadcaster, leadership per aggregator", async () => {
+    // EMF specification (CloudWatch User Guide): _aws.Timestamp in ms, CloudWatchMetrics directives whose dimension keys
+    // and metric names are top-level members of the same JSON object.
+    type Emf = Record<string, unknown> & {
+      _aws: {
+        Timestamp: number;
+        CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
+      };
+    };
+    const documents = (c: Container): Emf[] =>
+      c.output
+        .join("")
+        .split("\n")
+        .filter((line) => line.includes('"_aws"'))
+        .map((line) => JSON.parse(line) as Emf);
+    const [aggregatorB, broadcaster] = [containers[3]!, containers[1]!];
+    const docs = await eventually(
+      async () => (documents(broadcaster).some((d) => "SnapshotAgeSeconds" in d) ? documents(broadcaster) : undefined),
+      5_000,
+      "EMF lines",
+    );
+    for (const doc of [...docs, ...documents(aggregatorA), ...documents(aggregatorB)]) {
+      expect(Math.abs(doc._aws.Timestamp - Date.now())).toBeLessThan(60_000);
+      const [directive] = doc._aws.CloudWatchMetrics;
+      expect(directive!.Namespace).toBe("SalesCounter");
+      for (const key of directive!.Dimensions.flat()) expect(typeof doc[key]).toBe("string");
+      for (const metric of directive!.Metrics) expect(typeof doc[metric.Name]).toBe("number");
+    }
+    const withAge = docs.filter((d) => "SnapshotAgeSeconds" in d).at(-1)!;
+    expect(withAge).toMatchObject({ Stage: "dev", Service: "broadcaster", Connections: 0 });
+    expect(withAge.SnapshotAgeSeconds).toBeLessThan(3);
+    expect(documents(aggregatorA).some((d) => d.Leader === 1 && d.Service === "aggregator")).toBe(true);
+    // The standby reported 0 until it took over; its next document says it leads.
+    expect(documents(aggregatorB)[0]).toMatchObject({ Leader: 0 });
+    await eventually(async () => documents(aggregatorB).at(-1)?.Leader === 1 || undefined, 3_000, "the new leader's Leader 1");
+  });
 
   it("run reconcile with its arguments and agree with the counters", async () => {
     const file = join(image.runtime.root, "payments.jsonl");
