@@ -28,6 +28,9 @@ COPY package.json package-lock.json ./
 # The npm cache lives in a BuildKit cache mount, not in the layer.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
+# Refuse an image whose broadcaster would silently lose WebSockets (see scripts/check-uws-native.ts, docs/deploy.md).
+ARG ALLOW_UWS_FALLBACK=0
+RUN node dist/check-uws-native.js
 # The node image's unprivileged user (uid 1000); /app stays owned by root, so the process cannot change its own code.
 USER node
 # ingest gateway, Lambda Invoke API, broadcaster, aggregator health and metrics

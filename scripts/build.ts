@@ -16,6 +16,7 @@ export const entryPoints: Record<string, string> = {
   reconcile: "reconcile/main.ts",
   healthcheck: "scripts/healthcheck.ts",
   run: "scripts/run-component.ts",
+  "check-uws-native": "scripts/check-uws-native.ts",
 };
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };

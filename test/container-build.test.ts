@@ -74,7 +74,7 @@ describe("the Dockerfile", () => {
     const [build, runtime] = image.dockerfile.stages;
     expect(image.dockerfile.stages).toHaveLength(2);
     for (const s of [build!, runtime!]) expect(s.image).toBe("node:22-bookworm-slim");
-    expect(image.runtime.ran).toEqual([expect.stringMatching(/^npm ci --omit=dev\b/)]);
+    expect(image.runtime.ran).toEqual([expect.stringMatching(/^npm ci --omit=dev\b/), "node dist/check-uws-native.js"]);
     expect(stage(image.dockerfile, "build").instructions.some((i) => i.keyword === "RUN" && i.args === "npm run build")).toBe(true);
     const installed = readdirSync(hostPath(image.runtime, "node_modules"));
     for (const dev of ["tsx", "esbuild", "typescript", "vitest", "osls", "@biomejs"]) expect(installed).not.toContain(dev);
@@ -88,6 +88,19 @@ describe("the Dockerfile", () => {
     const health = last(runtime, "HEALTHCHECK")!;
     expect(health.args).toMatch(/^CMD \[/);
     expect(execForm(health.args.slice(4), "HEALTHCHECK")).toEqual(["node", "dist/run.js", "healthcheck"]);
+  });
+
+  it("refuses to build an image whose broadcaster would fall back to uWS's JS emulation, unless told to accept it", async () => {
+    const guard = (extra: Record<string, string>) =>
+      exec("node", ["dist/check-uws-native.js"], {
+        cwd: hostPath(image.runtime, "."),
+        env: { ...process.env, ...image.runtime.env, ...extra },
+      });
+    // UWS_USE_FALLBACK=1 makes the package load its fallback, as a Node without a matching binary does.
+    await expect(guard({ UWS_USE_FALLBACK: "1" })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("no native binary") });
+    const accepted = await guard({ UWS_USE_FALLBACK: "1", ALLOW_UWS_FALLBACK: "1" });
+    expect(accepted.stdout).toContain("warning: uWebSockets.js has no native binary");
+    expect((await guard({})).stdout).toContain("native binary for Node");
   });
 
   it("copies only what .dockerignore lets into the build context", () => {

@@ -34,6 +34,8 @@ export function hostPath(result: Pick<StageResult, "root" | "workdir">, path: st
 
 export async function performStage(stage: Stage, options: StageOptions): Promise<StageResult> {
   const env: Record<string, string> = {};
+  /** ARG values: in the environment of later RUN steps only, not of the container. */
+  const buildArgs: Record<string, string> = {};
   const ran: string[] = [];
   let workdir = "/";
   let user: string | undefined;
@@ -47,6 +49,11 @@ export async function performStage(stage: Stage, options: StageOptions): Promise
         workdir = args.startsWith("/") ? args : join(workdir, args);
         mkdirSync(hostPath(here(), "."), { recursive: true, mode: 0o755 });
         break;
+      case "ARG": {
+        const [name, value = ""] = args.split("=");
+        buildArgs[name!.trim()] = value.trim();
+        break;
+      }
       case "ENV":
         Object.assign(env, envPairs(args));
         break;
@@ -67,7 +74,12 @@ export async function performStage(stage: Stage, options: StageOptions): Promise
         const cwd = hostPath(here(), ".");
         ran.push(args);
         if (options.replaceRun?.(args, cwd)) break;
-        await exec("/bin/sh", ["-c", args], { cwd, env: { ...process.env, ...env }, timeout: 240_000, maxBuffer: 32 * 1024 * 1024 });
+        await exec("/bin/sh", ["-c", args], {
+          cwd,
+          env: { ...process.env, ...buildArgs, ...env },
+          timeout: 240_000,
+          maxBuffer: 32 * 1024 * 1024,
+        });
         break;
       }
       case "USER":
