@@ -9,12 +9,17 @@ export interface BroadcasterFigures {
   latest(): SnapshotEntry | undefined;
 }
 
-export function startBroadcasterEmf(config: Config, figures: BroadcasterFigures): { stop(): void } | undefined {
+export function startBroadcasterEmf(
+  config: Config,
+  figures: BroadcasterFigures,
+  write?: (line: string) => void,
+): { stop(): void } | undefined {
   if (config.metricsNamespace === undefined) return undefined;
   return startEmfPublisher({
     namespace: config.metricsNamespace,
     dimensions: { Stage: config.stage, Service: "broadcaster" },
     intervalMs: config.metricsIntervalMs,
+    write,
     sample: () => {
       const entry = figures.latest();
       return {

@@ -1,0 +1,49 @@
+// Small readers over synthesized CloudFormation templates (aws-cdk-lib/assertions Template JSON) for the infra tests.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, checked field by field in the tests
+export type Resource = { Type: string; Properties: any; DependsOn?: unknown };
+export type TemplateJson = { Resources: Record<string, Resource> };
+
+export function ofType(template: TemplateJson, type: string): Array<[string, Resource]> {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+export function only(template: TemplateJson, type: string): [string, Resource] {
+  const found = ofType(template, type);
+  if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** The inbound rules of every security group (inline and as separate resources): [groupRef, rule]. */
+export function ingressRules(template: TemplateJson): Array<{ group: unknown; rule: Record<string, unknown> }> {
+  const rules: Array<{ group: unknown; rule: Record<string, unknown> }> = [];
+  for (const [id, r] of ofType(template, "AWS::EC2::SecurityGroup"))
+    for (const rule of r.Properties.SecurityGroupIngress ?? []) rules.push({ group: { "Fn::GetAtt": [id, "GroupId"] }, rule });
+  for (const [, r] of ofType(template, "AWS::EC2::SecurityGroupIngress")) rules.push({ group: r.Properties.GroupId, rule: r.Properties });
+  return rules;
+}
+
+export function coversPort(rule: Record<string, unknown>, port: number): boolean {
+  if (rule.IpProtocol === "-1") return true;
+  return Number(rule.FromPort) <= port && port <= Number(rule.ToPort);
+}
+
+export function fromInternet(rule: Record<string, unknown>): boolean {
+  return rule.CidrIp === "0.0.0.0/0" || rule.CidrIpv6 === "::/0";
+}
+
+/** serverless.yml's variable for /sales-counter/<stage> (params.default.ssmPrefix). */
+const serverlessPrefix = ["$", "{param:ssmPrefix}"].join("");
+
+/** The SSM parameter names serverless.yml reads (resources.Parameters Defaults) for a stage. */
+export function serverlessSsmParameters(root: string, stage: string): Record<string, { name: string; type: string }> {
+  const yml = readFileSync(join(root, "serverless.yml"), "utf8");
+  const block = yml.slice(yml.indexOf("  Parameters:"), yml.indexOf("  Resources:"));
+  const found: Record<string, { name: string; type: string }> = {};
+  for (const m of block.matchAll(/^ {4}(\w+):\n {6}Type: (\S+)\n {6}Default: (\S+)$/gm)) {
+    found[m[1]!] = { name: m[3]!.replace(serverlessPrefix, `/sales-counter/${stage}`), type: m[2]! };
+  }
+  return found;
+}
