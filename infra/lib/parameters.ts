@@ -126,7 +126,7 @@ export function readParameters(context: Context, env: NodeJS.ProcessEnv = proces
       ["privateSubnetIds", privateSubnetIds],
       ["publicSubnetIds", publicSubnetIds],
     ] as const) {
-      if (ids.length !== availabilityZones.length || !ids.every((id) => /^subnet-[0-9a-f]{8,17}$/.test(id)))
+      if (ids.length === 0 || ids.length !== availabilityZones.length || !ids.every((id) => /^subnet-[0-9a-f]{8,17}$/.test(id)))
         problems.push(`${key}: one subnet id (subnet-...) per zone of vpcAvailabilityZones, in the same order`);
     }
   }
