@@ -10,7 +10,7 @@ const outdir = join(root, "dist");
 
 /** dist/<name>.js ← source entry. Each is what the container command selects (see Dockerfile). */
 export const entryPoints: Record<string, string> = {
-  ingest: "ingest/main.ts",
+  ingest: "ingest/local/main.ts",
   aggregator: "aggregator/main.ts",
   broadcaster: "broadcaster/main.ts",
   reconcile: "reconcile/main.ts",
