@@ -128,7 +128,7 @@ describe("ECS services", () => {
   it("scales broadcasters on CPU and on the connections per task they publish", () => {
     service.hasResourceProperties("AWS::ApplicationAutoScaling::ScalableTarget", {
       MinCapacity: 4,
-      MaxCapacity: 20,
+      MaxCapacity: 40,
       ScalableDimension: "ecs:service:DesiredCount",
     });
     service.hasResourceProperties("AWS::ApplicationAutoScaling::ScalingPolicy", {
@@ -141,7 +141,7 @@ describe("ECS services", () => {
       ([, r]) => r.Properties.TargetTrackingScalingPolicyConfiguration.CustomizedMetricSpecification,
     )!;
     const spec = connections.Properties.TargetTrackingScalingPolicyConfiguration;
-    expect(spec.TargetValue).toBe(20000);
+    expect(spec.TargetValue).toBe(10000);
     // The metric the broadcaster prints (EMF) is the one the policy tracks: same namespace, name and dimensions.
     const lines: string[] = [];
     startBroadcasterEmf(
