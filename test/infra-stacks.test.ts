@@ -1,6 +1,7 @@
 // The CDK app's templates (synthesized once, offline) hold what a sale needs: Redis in cluster mode with replicas,
 // failover, TLS and AUTH; two ECS services; the ALB for long-lived viewers; CloudFront behaviours; the SSM parameters
 // serverless.yml reads; no Redis open to the internet; the alarms.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -122,6 +123,8 @@ describe("ECS services", () => {
       expect(c.StopTimeout).toBe(30);
       expect(c.LinuxParameters.InitProcessEnabled).toBe(true);
       expect(c.HealthCheck.Command).toEqual(["CMD", "node", "dist/run.js", "healthcheck", c.Command[0]]);
+      // SHARDS must be the same for every component: the tasks use what serverless.yml gives the Lambda functions.
+      expect(env.SHARDS).toBe(/^ {4}shards: "(\d+)"$/m.exec(readFileSync(join(root, "serverless.yml"), "utf8"))?.[1]);
     }
   });
 
