@@ -15,6 +15,36 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v));
 
+/** An IANA time zone Intl knows ("Asia/Seoul"); Intl throws RangeError for any other. */
+const timeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be an IANA time zone such as Asia/Seoul" },
+);
+
+/** "id=Label,id2=Label 2": display names of channel or category ids on the dashboard. */
+const labelList = optionalString.transform((v, ctx) => {
+  const labels: Record<string, string> = {};
+  if (v === undefined) return Object.freeze(labels);
+  for (const item of v.split(",")) {
+    const at = item.indexOf("=");
+    const id = item.slice(0, at).trim();
+    const label = item.slice(at + 1).trim();
+    if (at <= 0 || !/^[A-Za-z0-9_.-]{1,40}$/.test(id) || label === "" || label.length > 60) {
+      ctx.addIssue({ code: "custom", message: `"${item.trim()}" must be id=label (id as in events, label 1-60 characters)` });
+      return z.NEVER;
+    }
+    labels[id] = label;
+  }
+  return Object.freeze(labels);
+});
+
 export const configSchema = z
   .object({
     ...redisSchemaFields,
@@ -74,9 +104,20 @@ export const configSchema = z
     PREVIOUS_CAMPAIGN: optionalString.pipe(z.string().regex(campaignPattern, campaignRule).optional()),
     MILESTONE_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
     CAMPAIGN_START: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
+    CAMPAIGN_END: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
+    TIMEZONE: timeZone.default("Asia/Seoul"),
+    CHANNEL_LABELS: labelList,
+    CATEGORY_LABELS: labelList,
   })
   .superRefine((cfg, ctx) => {
     for (const [name, message] of redisProblems(cfg)) ctx.addIssue({ code: "custom", path: [name], message });
+    if (
+      cfg.CAMPAIGN_START !== undefined &&
+      cfg.CAMPAIGN_END !== undefined &&
+      Date.parse(cfg.CAMPAIGN_END) <= Date.parse(cfg.CAMPAIGN_START)
+    ) {
+      ctx.addIssue({ code: "custom", path: ["CAMPAIGN_END"], message: "must be after CAMPAIGN_START" });
+    }
     if (cfg.STAGE === "prod" && cfg.INGEST_SECRET === undefined) {
       ctx.addIssue({ code: "custom", path: ["INGEST_SECRET"], message: "is required when STAGE=prod" });
     }
@@ -119,6 +160,14 @@ export interface Config extends Required<RedisSettings> {
   readonly milestoneWebhookUrl: string | undefined;
   /** Start of the campaign (elapsed time on the dashboard); the first history point when unset. */
   readonly campaignStart: string | undefined;
+  /** Deadline of the campaign: the dashboard shows the pace needed to reach the goal by then. */
+  readonly campaignEnd: string | undefined;
+  /** IANA zone of the dashboard's clocks and axes (Asia/Seoul by default). */
+  readonly timeZone: string;
+  /** Display names of channel ids on the dashboard. */
+  readonly channelLabels: Readonly<Record<string, string>>;
+  /** Display names of category ids on the dashboard. */
+  readonly categoryLabels: Readonly<Record<string, string>>;
 }
 
 export class ConfigError extends CodedError {
@@ -167,6 +216,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     milestoneStep: BigInt(c.MILESTONE_STEP) === 0n ? undefined : BigInt(c.MILESTONE_STEP),
     previousCampaign: c.PREVIOUS_CAMPAIGN,
     campaignStart: c.CAMPAIGN_START,
+    campaignEnd: c.CAMPAIGN_END,
+    timeZone: c.TIMEZONE,
+    channelLabels: c.CHANNEL_LABELS,
+    categoryLabels: c.CATEGORY_LABELS,
     milestoneWebhookUrl: c.MILESTONE_WEBHOOK_URL,
   });
 }

@@ -183,11 +183,14 @@ describe("viewer page", () => {
     const page = await browser.newPage();
     const errors = collectErrors(page);
     await page.setContent(`<html><body><h1>Event</h1><script src="${base}/widget.js"></script></body></html>`);
-    await page.waitForSelector(".sc-widget[data-status=live]", { timeout: 10000 });
+    await page.waitForSelector(".sales-counter-widget[data-status=live]", { timeout: 10000 });
     const expected = (await currentTotal()) + 9_000n;
     await post(9_000);
+    // The number lives in the widget's shadow root.
     await page.waitForFunction(
-      (want) => (document.querySelector(".sc-widget-total")?.textContent ?? "").replace(/\D/g, "") === want,
+      (want) =>
+        (document.querySelector(".sales-counter-widget")?.shadowRoot?.querySelector(".sc-total")?.textContent ?? "").replace(/\D/g, "") ===
+        want,
       expected.toString(),
       { timeout: 3000 },
     );
@@ -196,11 +199,11 @@ describe("viewer page", () => {
   });
 
   it("serves assets from memory with a content type and an ETag", async () => {
-    const res = await fetch(`${base}/static/counter-client.js`);
+    const res = await fetch(`${base}/static/viewer.js`);
     expect(res.headers.get("content-type")).toContain("text/javascript");
     const etag = res.headers.get("etag");
     expect(etag).toMatch(/^"/);
-    expect((await fetch(`${base}/static/counter-client.js`, { headers: { "if-none-match": etag! } })).status).toBe(304);
+    expect((await fetch(`${base}/static/viewer.js`, { headers: { "if-none-match": etag! } })).status).toBe(304);
     expect((await fetch(`${base}/`)).headers.get("content-type")).toContain("text/html");
   });
 });

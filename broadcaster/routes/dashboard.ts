@@ -5,6 +5,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { queryParam } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
+import { fillTemplate, getAndHead, pageAssets, staleAfterMs } from "./pages.js";
 import { loadPublic, writeAsset } from "./pages-assets.js";
 
 const cookieName = "sc_dashboard";
@@ -35,14 +36,18 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     milestoneStep: config.milestoneStep?.toString() ?? null,
     previousCampaign: config.previousCampaign ?? null,
     campaignStart: config.campaignStart ?? null,
-    staleAfterMs: config.heartbeatMs * 3 + 2000,
+    campaignEnd: config.campaignEnd ?? null,
+    timeZone: config.timeZone,
+    channelLabels: config.channelLabels,
+    categoryLabels: config.categoryLabels,
+    staleAfterMs: staleAfterMs(config.heartbeatMs),
   })
     .replaceAll("&", "&amp;")
     .replaceAll('"', "&quot;")
     .replaceAll("<", "&lt;");
-  const page = loadPublic("dashboard.html", (text) => text.replace("{{SETTINGS}}", settings));
+  const page = loadPublic("dashboard.html", (text) => fillTemplate(text, pageAssets(ctx), { SETTINGS: settings }));
 
-  app.get("/dashboard", (res, req) => {
+  getAndHead(app, "/dashboard", (res, req, request) => {
     if (expected === undefined) {
       return writeError(res, 403, "DASHBOARD_DISABLED", "the dashboard is off: set DASHBOARD_TOKEN to turn it on");
     }
@@ -51,6 +56,6 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
       return writeError(res, 401, "UNAUTHORIZED", "the dashboard needs its token: /dashboard?token=<DASHBOARD_TOKEN>");
     }
     const cookie = `${cookieName}=${encodeURIComponent(token)}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=604800`;
-    writeAsset(res, page, req.getHeader("if-none-match"), { "Set-Cookie": cookie, "Cache-Control": "private, no-cache" });
+    writeAsset(res, page, request, { "Set-Cookie": cookie, "Cache-Control": "private, no-cache" });
   });
 }

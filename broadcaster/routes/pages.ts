@@ -1,52 +1,77 @@
-// GET / (public viewer page), GET /widget.js (the counter as one embeddable script) and GET /static/* (page assets).
+// GET|HEAD / (public viewer page), /widget.js (the counter as one embeddable script) and /static/* (page assets).
 
-import type { TemplatedApp } from "uWebSockets.js";
+import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { pathOf } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
-import { type Asset, loadPublic, loadUplot, writeAsset } from "./pages-assets.js";
+import { type Asset, type AssetRequest, assetOf, assetRequestOf, loadPublic, loadUplotCss, writeAsset } from "./pages-assets.js";
+import { bundleScript } from "./pages-bundle.js";
 
-/** Without a snapshot for this long the client calls its number stale and reconnects: a few missed heartbeats. */
+/** Without a newer snapshot for this long the client calls its number stale: a few missed heartbeats. */
 export function staleAfterMs(heartbeatMs: number): number {
   return heartbeatMs * 3 + 2000;
 }
 
-export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
-  const stale = String(staleAfterMs(ctx.config.heartbeatMs));
-  const fill = (text: string) => text.replaceAll("{{STALE_AFTER_MS}}", stale).replaceAll("{{CAMPAIGN}}", ctx.config.campaign);
-  const index = loadPublic("index.html", fill);
-  const client = loadPublic("counter-client.js");
-  const counterView = loadPublic("counter-view.js");
-  // One tag on an event page: the client, the view and the bootstrap that mounts it, concatenated once.
-  const widgetSource = ["counter-client.js", "counter-view.js", "widget.js"]
-    .map((name) => new TextDecoder().decode(loadPublic(name).bytes))
-    .join("\n");
-  const widget = loadPublic("widget.js", () => fill(widgetSource));
+const built = new WeakMap<BroadcasterContext, Map<string, Asset>>();
 
+/** The static assets every page may use (viewer and dashboard alike), by name under /static/, built and compressed once. */
+export function pageAssets(ctx: BroadcasterContext): Map<string, Asset> {
+  const cached = built.get(ctx);
+  if (cached) return cached;
+  const stale = staleAfterMs(ctx.config.heartbeatMs);
   const assets = new Map<string, Asset>([
-    ["counter-client.js", client],
-    ["counter-view.js", counterView],
+    ["viewer.js", assetOf(bundleScript("viewer-page.ts"), "viewer.js")],
+    ["counter.css", loadPublic("counter.css")],
     ["viewer.css", loadPublic("viewer.css")],
+    ["widget.js", assetOf(bundleScript("widget.ts", { __STALE_AFTER_MS__: stale }), "widget.js")],
+    ["dashboard.js", assetOf(bundleScript("dashboard.ts"), "dashboard.js")],
+    ["dashboard.css", loadPublic("dashboard.css")],
   ]);
-  for (const name of ["dashboard.js", "dashboard.css", "dashboard-chart.js"]) {
-    try {
-      assets.set(name, loadPublic(name));
-    } catch {
-      // The dashboard files are optional for the viewer.
-    }
-  }
-  const uplot = loadUplot();
-  if (uplot) {
-    assets.set("uPlot.iife.min.js", uplot.js);
-    assets.set("uPlot.min.css", uplot.css);
-  } else ctx.logger.warn("uplot is not installed: the dashboard charts are off");
+  const uplotCss = loadUplotCss();
+  if (uplotCss) assets.set("uPlot.min.css", uplotCss);
+  built.set(ctx, assets);
+  return assets;
+}
 
-  app.get("/", (res, req) => writeAsset(res, index, req.getHeader("if-none-match")));
-  // Any origin may embed the widget.
-  app.get("/widget.js", (res, req) => writeAsset(res, widget, req.getHeader("if-none-match"), { "Access-Control-Allow-Origin": "*" }));
-  app.get("/static/:name", (res, req) => {
+/** Fills {{ASSET:name}} with a versioned URL (cached for a year, a new URL on every change) and config placeholders. */
+export function fillTemplate(text: string, assets: ReadonlyMap<string, Asset>, values: Readonly<Record<string, string>>): string {
+  let out = text.replace(/\{\{ASSET:([\w.-]+)\}\}/g, (_m, name: string) => {
+    const asset = assets.get(name);
+    if (!asset) throw new Error(`page template names an unknown asset ${name}`);
+    return `/static/${name}?v=${asset.hash}`;
+  });
+  for (const [name, value] of Object.entries(values)) out = out.replaceAll(`{{${name}}}`, value);
+  return out;
+}
+
+/** Registers GET and HEAD for one path (uWS routes HEAD separately; without this HEAD answers 404). */
+export function getAndHead(
+  app: TemplatedApp,
+  path: string,
+  handler: (res: HttpResponse, req: HttpRequest, request: AssetRequest) => void,
+): void {
+  app.get(path, (res, req) => handler(res, req, assetRequestOf(req, false)));
+  app.head(path, (res, req) => handler(res, req, assetRequestOf(req, true)));
+}
+
+export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
+  const assets = pageAssets(ctx);
+  const index = loadPublic("index.html", (text) =>
+    fillTemplate(text, assets, { STALE_AFTER_MS: String(staleAfterMs(ctx.config.heartbeatMs)), CAMPAIGN: ctx.config.campaign }),
+  );
+  const widget = assets.get("widget.js") as Asset;
+
+  getAndHead(app, "/", (res, _req, request) => writeAsset(res, index, request));
+  // Any origin may embed the widget. Its URL cannot carry a version (embedders copy it once): caches keep it 5 minutes.
+  getAndHead(app, "/widget.js", (res, _req, request) =>
+    writeAsset(res, widget, request, {
+      "Access-Control-Allow-Origin": "*",
+      "Cache-Control": "public, max-age=300, stale-while-revalidate=3600",
+    }),
+  );
+  getAndHead(app, "/static/:name", (res, req, request) => {
     const asset = assets.get(req.getParameter(0) ?? "");
     if (!asset) return writeError(res, 404, "NOT_FOUND", `no asset ${pathOf(req)}`);
-    writeAsset(res, asset, req.getHeader("if-none-match"));
+    writeAsset(res, asset, request);
   });
 }

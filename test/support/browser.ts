@@ -5,6 +5,8 @@ import { type Browser, chromium, type Page } from "playwright-core";
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const artifactsDir = join(process.cwd(), "test-artifacts");
+/** Screenshots of the pages at each size, for a person to look at (gitignored). */
+export const screenshotsDir = join(artifactsDir, "screenshots");
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
@@ -41,9 +43,10 @@ export function collectErrors(page: Page): PageErrors {
   return { all, unexpected: () => all.filter((e) => !(e.startsWith("console:") && expectedWhileDown.test(e))) };
 }
 
+/** Saves test-artifacts/screenshots/<name>.png (the whole page) and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(artifactsDir, { recursive: true });
-  const path = join(artifactsDir, `${name}.png`);
+  mkdirSync(screenshotsDir, { recursive: true });
+  const path = join(screenshotsDir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
 }
