@@ -15,7 +15,8 @@ const view = new CounterView(
   {
     format: parseFormat(query.get("format")),
     // A phone or a desktop window keeps room for the words; a board gives the number almost half its height.
-    maxPx: () => (board ? innerHeight * 0.42 : Math.min(160, innerHeight * 0.2)),
+    // Capped by the width too, so that a short figure ("743억 원") keeps the size the long one has.
+    maxPx: () => (board ? innerHeight * 0.42 : Math.min(160, innerHeight * 0.2, innerWidth * 0.16)),
   },
 );
 

@@ -53,7 +53,8 @@ const view = new CounterView(
     status: part(".sc-status"),
     announcer: part(".sc-sr"),
   },
-  { format: parseFormat(options.format), maxPx: () => (board ? innerHeight * 0.42 : 96) },
+  // A short figure ("1조 원") must not balloon: the size is capped by the box's width too.
+  { format: parseFormat(options.format), maxPx: (el) => (board ? innerHeight * 0.42 : Math.min(96, el.clientWidth * 0.14)) },
 );
 
 new SalesCounterClient({

@@ -8,7 +8,6 @@ import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
-import { uwsTransport } from "../../core/uws-http.js";
 import { endEmpty, rawQueryOf } from "../../core/uws-request.js";
 import { etagMatches } from "../http.js";
 
@@ -159,8 +158,11 @@ export function writeAsset(res: HttpResponse, asset: Asset, request: AssetReques
     const headers = { "Cache-Control": cacheControl, ...extraHeaders };
     for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
     if (notModified) endEmpty(res);
-    // HEAD: the headers a GET would carry, Content-Length included, and no body. Node drops the body of a HEAD itself.
-    else if (request.head && uwsTransport === "native") res.endWithoutBody(rep.bytes.length);
-    else res.end(rep.bytes);
+    else if (request.head) {
+      // The headers a GET would carry, Content-Length included, and no body: uWS's end() would send the body even to a
+      // HEAD, and its endWithoutBody(length) aborts this build, so the length goes in as a header (RFC 9110 9.3.2).
+      res.writeHeader("Content-Length", String(rep.bytes.length));
+      endEmpty(res);
+    } else res.end(rep.bytes);
   });
 }
