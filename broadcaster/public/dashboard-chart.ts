@@ -20,9 +20,11 @@ const won = (v: number | null) => (v === null || v === undefined ? "—" : `₩$
 
 /** A time range of at least `minSeconds` ending at the data's end (one point alone would make uPlot span years). */
 function timeRange(minSeconds: number, padEnd: number): uPlot.Scale.Range {
-  return (_u, min, max) => {
-    const end = max ?? Date.now() / 1000;
-    const start = min ?? end - minSeconds;
+  // From the data itself: uPlot widens a single point to a whole day before asking.
+  return (u, min, max) => {
+    const xs = u.data[0] ?? [];
+    const end = xs[xs.length - 1] ?? max ?? Date.now() / 1000;
+    const start = xs[0] ?? min ?? end - minSeconds;
     return [Math.min(start, end - minSeconds), end + padEnd];
   };
 }

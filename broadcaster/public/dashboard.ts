@@ -172,7 +172,7 @@ function setBasis(basis: Basis): void {
   state.basis = basis;
   $("basis-net").setAttribute("aria-pressed", String(basis === "net"));
   $("basis-gross").setAttribute("aria-pressed", String(basis === "gross"));
-  scheduleRender();
+  render();
 }
 
 $("basis-net").addEventListener("click", () => setBasis("net"));
