@@ -5,14 +5,14 @@
 // the element to fill; by default the widget goes right after the script tag). It lives in a shadow root, so the
 // host page's CSS cannot recolour or strike it, and it sizes itself to the width of its container.
 
-import counterCss from "./counter.css";
 import { SalesCounterClient } from "./counter-client.js";
 import { parseFormat } from "./counter-format.js";
 import { counterStreamParams } from "./counter-params.js";
 import { CounterView } from "./counter-view.js";
-import widgetCss from "./widget.css";
 
+/** Filled in when the broadcaster builds the script: its staleness limit, and counter.css + widget.css minified. */
 declare const __STALE_AFTER_MS__: number;
+declare const __WIDGET_CSS__: string;
 
 const script = document.currentScript as HTMLScriptElement | null;
 const options = script?.dataset ?? {};
@@ -23,7 +23,7 @@ host.className = "sales-counter-widget";
 host.dataset.status = "connecting";
 const shadow = host.attachShadow({ mode: "open" });
 const style = document.createElement("style");
-style.textContent = `${counterCss}\n${widgetCss}`;
+style.textContent = __WIDGET_CSS__;
 
 const box = document.createElement("div");
 box.className = "sc-w";

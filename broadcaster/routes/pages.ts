@@ -1,15 +1,20 @@
 // GET|HEAD / (public viewer page), /widget.js (the counter as one embeddable script) and /static/* (page assets).
 
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
-import { pathOf } from "../../core/uws-request.js";
+import { endEmpty, pathOf } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
 import { type Asset, type AssetRequest, assetOf, assetRequestOf, loadPublic, loadUplotCss, writeAsset } from "./pages-assets.js";
-import { bundleScript } from "./pages-bundle.js";
+import { bundleScript, minifyCss } from "./pages-bundle.js";
 
 /** Without a newer snapshot for this long the client calls its number stale: a few missed heartbeats. */
 export function staleAfterMs(heartbeatMs: number): number {
   return heartbeatMs * 3 + 2000;
+}
+
+function widgetCss(): string {
+  const read = (name: string) => new TextDecoder().decode(loadPublic(name).identity.bytes);
+  return minifyCss(`${read("counter.css")}\n${read("widget.css")}`);
 }
 
 const built = new WeakMap<BroadcasterContext, Map<string, Asset>>();
@@ -21,11 +26,12 @@ export function pageAssets(ctx: BroadcasterContext): Map<string, Asset> {
   const stale = staleAfterMs(ctx.config.heartbeatMs);
   const assets = new Map<string, Asset>([
     ["viewer.js", assetOf(bundleScript("viewer-page.ts"), "viewer.js")],
-    ["counter.css", loadPublic("counter.css")],
-    ["viewer.css", loadPublic("viewer.css")],
-    ["widget.js", assetOf(bundleScript("widget.ts", { __STALE_AFTER_MS__: stale }), "widget.js")],
+    ["counter.css", loadPublic("counter.css", minifyCss)],
+    ["viewer.css", loadPublic("viewer.css", minifyCss)],
+    // The widget carries its stylesheet inside (its shadow root has no <link> to the page's origin).
+    ["widget.js", assetOf(bundleScript("widget.ts", { __STALE_AFTER_MS__: stale, __WIDGET_CSS__: widgetCss() }), "widget.js")],
     ["dashboard.js", assetOf(bundleScript("dashboard.ts"), "dashboard.js")],
-    ["dashboard.css", loadPublic("dashboard.css")],
+    ["dashboard.css", loadPublic("dashboard.css", minifyCss)],
   ]);
   const uplotCss = loadUplotCss();
   if (uplotCss) assets.set("uPlot.min.css", uplotCss);
@@ -71,7 +77,15 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   );
   getAndHead(app, "/static/:name", (res, req, request) => {
     const asset = assets.get(req.getParameter(0) ?? "");
-    if (!asset) return writeError(res, 404, "NOT_FOUND", `no asset ${pathOf(req)}`);
+    if (!asset) {
+      if (!request.head) return writeError(res, 404, "NOT_FOUND", `no asset ${pathOf(req)}`);
+      // uWS's end() would send a body to a HEAD too, which breaks the client's next response on a kept-alive connection.
+      return res.cork(() => {
+        res.writeStatus("404 Not Found");
+        res.writeHeader("Content-Length", "0");
+        endEmpty(res);
+      });
+    }
     writeAsset(res, asset, request);
   });
 }
