@@ -6,6 +6,7 @@ import { SnapshotOrder } from "../broadcaster/public/counter-snapshot.js";
 import { csvField } from "../broadcaster/public/dashboard-export.js";
 import { hourlyRows, minuteBars, type Point, rateOver } from "../broadcaster/public/dashboard-series.js";
 import { negotiateEncoding } from "../broadcaster/routes/pages-assets.js";
+import { ConfigError, parseConfig } from "../core/config.js";
 
 describe("Korean units", () => {
   it("reads 74,321,150,000 as 743억 2,115만 원 and keeps every won exact", () => {
@@ -129,5 +130,28 @@ describe("content negotiation", () => {
     expect(negotiateEncoding("*")).toBe("br");
     expect(negotiateEncoding("identity")).toBe("identity");
     expect(negotiateEncoding("")).toBe("identity");
+  });
+});
+
+describe("dashboard configuration", () => {
+  it("reads TIMEZONE, CAMPAIGN_END and the label lists, and names the variable of a bad value", () => {
+    const config = parseConfig({ CHANNEL_LABELS: "app=모바일 앱, mobile-web=모바일 웹", CAMPAIGN_END: "2026-11-28T00:00:00+09:00" });
+    expect(config.timeZone).toBe("Asia/Seoul");
+    expect(config.channelLabels).toEqual({ app: "모바일 앱", "mobile-web": "모바일 웹" });
+    expect(config.categoryLabels).toEqual({});
+    expect(config.campaignEnd).toBe("2026-11-28T00:00:00+09:00");
+    const problems = (env: Record<string, string>) => {
+      try {
+        parseConfig(env);
+        return [];
+      } catch (err) {
+        return err instanceof ConfigError ? err.problems : [String(err)];
+      }
+    };
+    expect(problems({ TIMEZONE: "Mars/Olympus" })[0]).toMatch(/^TIMEZONE="Mars\/Olympus": must be an IANA time zone/);
+    expect(problems({ CATEGORY_LABELS: "shoes" })[0]).toMatch(/^CATEGORY_LABELS="shoes": "shoes" must be id=label/);
+    expect(problems({ CAMPAIGN_START: "2026-11-28T00:00:00Z", CAMPAIGN_END: "2026-11-27T00:00:00Z" })[0]).toMatch(
+      /^CAMPAIGN_END=.*must be after CAMPAIGN_START/,
+    );
   });
 });

@@ -24,9 +24,12 @@ export type Status = "connecting" | "live" | "stale" | "reconnecting";
 const transports: readonly Transport[] = ["ws", "sse", "poll"];
 const baseDelayMs = 500;
 const maxDelayMs = 15_000;
-/** While stale, a resync reconnect (another broadcaster may be fresh) after 7.5-15 s, then 15-30 s, ... up to 60-120 s. */
-const staleResyncMs = 15_000;
-const maxStaleResyncMs = 120_000;
+/**
+ * While stale, a resync reconnect (another broadcaster may be fresh, or the connection half-open) after 15-30 s, then
+ * 30-60 s, ... up to 2.5-5 min: at 200k viewers that is under 7k upgrades a second at first, about 1k later.
+ */
+const staleResyncMs = 30_000;
+const maxStaleResyncMs = 300_000;
 /** A connection that ends sooner than this after opening counts as a failure of its transport. */
 const shortLivedMs = 5_000;
 /** Failures in a row (while the server answers GETs) before a transport is given up for the next one. */
