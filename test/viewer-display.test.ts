@@ -93,6 +93,8 @@ describe("the number at the source case's scale", () => {
     await korean.goto(`${p.base}/?campaign=display&format=korean`);
     const board = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await board.goto(`${p.base}/?campaign=display&mode=board`);
+    const desktop = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await desktop.goto(`${p.base}/?campaign=display`);
     const widget = await openWidget();
     const widgetKorean = await openWidget('data-campaign="display" data-format="korean" data-theme="dark" data-accent="#ffd166"');
 
@@ -102,9 +104,9 @@ describe("the number at the source case's scale", () => {
     ] as const) {
       await raiseTotalTo(amount);
       const full = amount === 74_300_000_000n ? "^₩74,300,000,000$" : "^₩1,000,000,000,000$";
-      for (const page of [phone, board, widget]) await waitForText(page, full);
+      for (const page of [phone, board, desktop, widget]) await waitForText(page, full);
       for (const page of [korean, widgetKorean]) await waitForText(page, koreanText);
-      for (const page of [phone, korean, board, widget, widgetKorean]) {
+      for (const page of [phone, korean, board, desktop, widget, widgetKorean]) {
         const fit = await fitOf(page);
         expect(fit.lines, `${fit.text} on one line`).toBe(1);
         expect(fit.digitsWidth).toBeLessThanOrEqual(fit.boxWidth + 0.5);
@@ -117,11 +119,12 @@ describe("the number at the source case's scale", () => {
       await screenshot(phone, `viewer-phone-360x800-${tag}`);
       await screenshot(korean, `viewer-phone-360x800-korean-${tag}`);
       await screenshot(board, `viewer-board-1920x1080-${tag}`);
+      await screenshot(desktop, `viewer-desktop-1920x1080-${tag}`);
       await screenshot(widget, `widget-sidebar-280-${tag}`);
       await screenshot(widgetKorean, `widget-sidebar-280-dark-korean-${tag}`);
     }
     expect(errors.all).toEqual([]);
-    for (const page of [phone, korean, board, widget, widgetKorean]) await page.close();
+    for (const page of [phone, korean, board, desktop, widget, widgetKorean]) await page.close();
   });
 });
 

@@ -89,7 +89,7 @@ describe("viewer page", () => {
     expect(Date.now() - started).toBeLessThan(1000);
     // Thousands separators and the won sign, as a shopper sees them.
     expect(await page.textContent("#total")).toMatch(/^₩\d{1,3}(,\d{3})*$/);
-    await screenshot(page, "viewer-phone");
+    await screenshot(page, "viewer-phone-390x844");
     expect(errors.all).toEqual([]);
     await page.close();
   });

@@ -28,7 +28,7 @@ const clock = new ZonedClock(settings.timeZone);
 const charts = new DashboardCharts($("chart-total"), $("chart-rate"), clock, settings.previousCampaign !== null);
 const kpis = new KpiPanel(settings, clock);
 const milestones = new MilestoneList($("milestones"), $<HTMLButtonElement>("milestones-more"), clock);
-/** Charts and the hourly table redraw at most this often; the KPIs follow every snapshot. */
+/** Charts and tables redraw at most this often (each is a layout); the KPIs follow every snapshot. */
 const chartEveryMs = 1000;
 
 const state = {
@@ -100,11 +100,11 @@ function render(): void {
     series,
     previousTotal: start !== undefined && state.previous.length > 0 ? valueAt(state.previous, now[0] - offset)?.[1] : undefined,
   });
-  const total = BigInt(s.total);
-  renderBreakdown($<HTMLTableElement>("channels"), breakdownRows(s.channels, settings.channelLabels, total));
-  renderBreakdown($<HTMLTableElement>("categories"), breakdownRows(s.categories, settings.categoryLabels, total));
   if (performance.now() - lastChartMs >= chartEveryMs) {
     lastChartMs = performance.now();
+    const total = BigInt(s.total);
+    renderBreakdown($<HTMLTableElement>("channels"), breakdownRows(s.channels, settings.channelLabels, total));
+    renderBreakdown($<HTMLTableElement>("categories"), breakdownRows(s.categories, settings.categoryLabels, total));
     const bars = minuteBars(state.minutes, start ?? now[0], now);
     state.shown.bars = bars;
     charts.update(series, state.previous, offset, bars);
@@ -116,7 +116,15 @@ function render(): void {
   }
 }
 
+let trailing: ReturnType<typeof setTimeout> | undefined;
+
 function scheduleRender(): void {
+  // The charts and tables skip renders within chartEveryMs: one more after the last snapshot shows its values there.
+  clearTimeout(trailing);
+  trailing = setTimeout(() => {
+    lastChartMs = -Infinity;
+    render();
+  }, chartEveryMs);
   if (renderQueued) return;
   renderQueued = true;
   requestAnimationFrame(render);
