@@ -4,6 +4,7 @@ import { builtinModules } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Metafile } from "esbuild";
+import { writePageBuild } from "../broadcaster/routes/pages-bundle.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const outdir = join(root, "dist");
@@ -67,8 +68,10 @@ if (problems.length > 0) {
   process.stderr.write(`build: ${problems.join("\n       ")}\n`);
   process.exit(1);
 }
-// The broadcaster reads its pages from public/ beside its module (broadcaster/routes/pages-assets.ts).
+// The broadcaster reads its pages from public/ beside its module (broadcaster/routes/pages-assets.ts), and their built
+// scripts and stylesheets from public/build (so the image needs no esbuild: broadcaster/routes/pages-bundle.ts).
 cpSync(join(root, "broadcaster", "public"), join(outdir, "public"), { recursive: true });
+writePageBuild(join(outdir, "public", "build"));
 writeFileSync(join(outdir, "meta.json"), JSON.stringify(result.metafile));
 const sizes = Object.entries(result.metafile.outputs)
   .filter(([file]) => file.endsWith(".js"))

@@ -1,8 +1,12 @@
 // Page assets over real HTTP from a real broadcaster: compressed when asked (brotli, gzip) and identical once decoded,
 // Vary and an ETag per encoding, 304s, a year of caching for versioned URLs only, HEAD, a minified widget.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildPages, loadPages, writePageBuild } from "../broadcaster/routes/pages-bundle.js";
 import { type Broadcaster, startBroadcaster } from "../broadcaster/server.js";
 import { testConfig } from "./support/config.js";
 import { RedisServer } from "./support/redis-server.js";
@@ -88,5 +92,20 @@ describe("page assets", () => {
     expect(widget).not.toMatch(/\/\*\*|\n {2,}/);
     expect(widget).toContain("attachShadow");
     expect(widget.split("\n").length).toBeLessThan(10);
+  });
+
+  it("can be built once ahead (for a production image) and are then read rather than built", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pages-build-"));
+    try {
+      const names = writePageBuild(dir);
+      expect(names.sort()).toEqual(["counter.css", "dashboard.css", "dashboard.js", "viewer.css", "viewer.js", "widget.js"]);
+      const fresh = buildPages();
+      for (const [name, bytes] of loadPages(dir))
+        expect(Buffer.from(bytes).equals(Buffer.from(fresh.get(name) as Uint8Array)), name).toBe(true);
+      writeFileSync(join(dir, "viewer.js"), "/* prebuilt */");
+      expect(new TextDecoder().decode(loadPages(dir).get("viewer.js"))).toBe("/* prebuilt */");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,9 +10,10 @@ import { parseFormat } from "./counter-format.js";
 import { counterStreamParams } from "./counter-params.js";
 import { CounterView } from "./counter-view.js";
 
-/** Filled in when the broadcaster builds the script: its staleness limit, and counter.css + widget.css minified. */
-declare const __STALE_AFTER_MS__: number;
+/** Filled in when the script is built: counter.css + widget.css minified, and a placeholder the broadcaster replaces
+ * with its staleness limit in milliseconds at start. */
 declare const __WIDGET_CSS__: string;
+declare const __STALE_AFTER_MS__: string;
 
 const script = document.currentScript as HTMLScriptElement | null;
 const options = script?.dataset ?? {};
@@ -61,7 +62,7 @@ new SalesCounterClient({
   baseUrl: origin,
   campaign: options.campaign ?? "",
   params: counterStreamParams,
-  staleAfterMs: __STALE_AFTER_MS__,
+  staleAfterMs: Number(__STALE_AFTER_MS__) || 5000,
   onSnapshot: (snapshot, transport) => {
     view.show(snapshot, transport);
     host.dataset.total = snapshot.total;

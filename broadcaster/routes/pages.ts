@@ -5,16 +5,11 @@ import { endEmpty, pathOf } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
 import { type Asset, type AssetRequest, assetOf, assetRequestOf, loadPublic, loadUplotCss, writeAsset } from "./pages-assets.js";
-import { bundleScript, minifyCss } from "./pages-bundle.js";
+import { loadPages, staleAfterPlaceholder } from "./pages-bundle.js";
 
 /** Without a newer snapshot for this long the client calls its number stale: a few missed heartbeats. */
 export function staleAfterMs(heartbeatMs: number): number {
   return heartbeatMs * 3 + 2000;
-}
-
-function widgetCss(): string {
-  const read = (name: string) => new TextDecoder().decode(loadPublic(name).identity.bytes);
-  return minifyCss(`${read("counter.css")}\n${read("widget.css")}`);
 }
 
 const built = new WeakMap<BroadcasterContext, Map<string, Asset>>();
@@ -23,16 +18,14 @@ const built = new WeakMap<BroadcasterContext, Map<string, Asset>>();
 export function pageAssets(ctx: BroadcasterContext): Map<string, Asset> {
   const cached = built.get(ctx);
   if (cached) return cached;
-  const stale = staleAfterMs(ctx.config.heartbeatMs);
-  const assets = new Map<string, Asset>([
-    ["viewer.js", assetOf(bundleScript("viewer-page.ts"), "viewer.js")],
-    ["counter.css", loadPublic("counter.css", minifyCss)],
-    ["viewer.css", loadPublic("viewer.css", minifyCss)],
-    // The widget carries its stylesheet inside (its shadow root has no <link> to the page's origin).
-    ["widget.js", assetOf(bundleScript("widget.ts", { __STALE_AFTER_MS__: stale, __WIDGET_CSS__: widgetCss() }), "widget.js")],
-    ["dashboard.js", assetOf(bundleScript("dashboard.ts"), "dashboard.js")],
-    ["dashboard.css", loadPublic("dashboard.css", minifyCss)],
-  ]);
+  const stale = String(staleAfterMs(ctx.config.heartbeatMs));
+  const assets = new Map<string, Asset>();
+  for (const [name, bytes] of loadPages()) {
+    // Config values are filled into the built text here, so one build serves every configuration.
+    const text = new TextDecoder().decode(bytes);
+    const filled = text.includes(staleAfterPlaceholder) ? new TextEncoder().encode(text.replaceAll(staleAfterPlaceholder, stale)) : bytes;
+    assets.set(name, assetOf(filled, name));
+  }
   const uplotCss = loadUplotCss();
   if (uplotCss) assets.set("uPlot.min.css", uplotCss);
   built.set(ctx, assets);
