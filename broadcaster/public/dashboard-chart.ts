@@ -69,6 +69,8 @@ export class DashboardCharts {
       },
       label: `시각 (${clock.zoneLabel})`,
       labelSize: 20,
+      // "12:56:30" needs about 60 px: ticks closer than this would overlap on a phone.
+      space: 80,
     });
     const timeSeries: uPlot.Series = {
       label: `시각 (${clock.zoneLabel})`,
