@@ -6,12 +6,14 @@
 // and only resyncs now and then, with a growing jittered delay. A transport falls back when it is refused or silent
 // while the server still answers a GET (so a server that is down does not push every viewer onto polling).
 
+import { failuresBeforeFallback, reconnectDelayMs, resyncDelayMs, shortLivedMs } from "./counter-backoff.js";
 import { type CounterSnapshot, parseFrame, SnapshotOrder } from "./counter-snapshot.js";
 import {
   type Closer,
   fetchOnce,
   openEventSource,
   openWebSocket,
+  probeWebSocket,
   startPolling,
   type TransportHandlers,
   TransportUnavailable,
@@ -22,18 +24,6 @@ export type Transport = "ws" | "sse" | "poll";
 export type Status = "connecting" | "live" | "stale" | "reconnecting";
 
 const transports: readonly Transport[] = ["ws", "sse", "poll"];
-const baseDelayMs = 500;
-const maxDelayMs = 15_000;
-/**
- * While stale, a resync reconnect (another broadcaster may be fresh, or the connection half-open) after 15-30 s, then
- * 30-60 s, ... up to 2.5-5 min: at 200k viewers that is under 7k upgrades a second at first, about 1k later.
- */
-const staleResyncMs = 30_000;
-const maxStaleResyncMs = 300_000;
-/** A connection that ends sooner than this after opening counts as a failure of its transport. */
-const shortLivedMs = 5_000;
-/** Failures in a row (while the server answers GETs) before a transport is given up for the next one. */
-const failuresBeforeFallback = 2;
 
 export interface ClientOptions<T extends CounterSnapshot> {
   /** http(s) origin of the broadcaster; the page's own by default. */
@@ -57,11 +47,6 @@ interface Connection {
 
 type Timer = ReturnType<typeof setTimeout> | undefined;
 
-/** Uniform in [ceiling / 2, ceiling]: spreads a crowd of viewers over time without ever retrying at once. */
-function jitter(ceilingMs: number): number {
-  return ceilingMs / 2 + Math.random() * (ceilingMs / 2);
-}
-
 export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
   staleAfterMs: number;
   /** On a fallback transport, WebSocket is probed again this often (the network that blocked it may be gone). */
@@ -76,10 +61,6 @@ export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
   status: Status | "" = "";
   readonly order = new SnapshotOrder<T>();
   private readonly baseUrl: string;
-  private readonly campaign: string;
-  private readonly params: Readonly<Record<string, string | number | undefined>>;
-  private readonly onSnapshot: NonNullable<ClientOptions<T>["onSnapshot"]>;
-  private readonly onStatus: NonNullable<ClientOptions<T>["onStatus"]>;
   private conn: Connection | undefined;
   private retry = 0;
   private staleRetry = 0;
@@ -88,22 +69,11 @@ export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
   private everDelivered = false;
   private stopped = true;
   private readonly unavailable = new Set<Transport>();
-  private readonly timers: Record<"reconnect" | "first" | "bridge" | "stale" | "resync" | "upgrade", Timer> = {
-    reconnect: undefined,
-    first: undefined,
-    bridge: undefined,
-    stale: undefined,
-    resync: undefined,
-    upgrade: undefined,
-  };
+  private readonly timers: Partial<Record<"reconnect" | "first" | "bridge" | "stale" | "resync" | "upgrade", Timer>> = {};
 
-  constructor(options: ClientOptions<T> = {}) {
+  constructor(private readonly options: ClientOptions<T> = {}) {
     this.baseUrl = (options.baseUrl ?? location.origin).replace(/\/$/, "");
-    this.campaign = options.campaign ?? "";
-    this.params = options.params ?? {};
     this.staleAfterMs = options.staleAfterMs ?? 5000;
-    this.onSnapshot = options.onSnapshot ?? (() => undefined);
-    this.onStatus = options.onStatus ?? (() => undefined);
   }
 
   /** The latest snapshot shown (never an older one than before). */
@@ -118,8 +88,9 @@ export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
   /** One place builds every transport's query: campaign, then the view and rate parameters. */
   url(path: string, scheme: "http" | "ws" = "http"): string {
     const query = new URLSearchParams();
-    if (this.campaign) query.set("campaign", this.campaign);
-    for (const [name, value] of Object.entries(this.params)) if (value !== undefined && value !== "") query.set(name, String(value));
+    if (this.options.campaign) query.set("campaign", this.options.campaign);
+    for (const [name, value] of Object.entries(this.options.params ?? {}))
+      if (value !== undefined && value !== "") query.set(name, String(value));
     const text = query.toString();
     const base = scheme === "ws" ? this.baseUrl.replace(/^http/, "ws") : this.baseUrl;
     return `${base}${path}${text ? `?${text}` : ""}`;
@@ -162,7 +133,7 @@ export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
   private take(snapshot: T, source: Transport | undefined): boolean {
     const first = this.order.latest === undefined;
     if (!this.order.accept(snapshot)) return false;
-    this.onSnapshot(snapshot, source);
+    this.options.onSnapshot?.(snapshot, source);
     // A newer snapshot is progress. The very first one is, if its own time is recent (else it may be a stalled cache).
     const ageMs = Date.now() - Date.parse(snapshot.at);
     if (first && !(ageMs < this.staleAfterMs)) return false;
@@ -182,7 +153,7 @@ export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
     if (status === "stale") this.scheduleResync();
     if (status !== this.status) {
       this.status = status;
-      this.onStatus(status, this.transport);
+      this.options.onStatus?.(status, this.transport);
     }
   }
 
@@ -289,20 +260,20 @@ export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
   /** Exponential backoff with jitter (0.25 s up to 15 s); reset only by progress seen on a transport. */
   private scheduleReconnect(): void {
     clearTimeout(this.timers.reconnect);
-    const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** this.retry);
+    const delayMs = reconnectDelayMs(this.retry);
     this.retry = Math.min(this.retry + 1, 10);
-    this.timers.reconnect = setTimeout(() => this.connect(), jitter(ceiling));
+    this.timers.reconnect = setTimeout(() => this.connect(), delayMs);
   }
 
   /** Stale on a working connection: reconnect now and then in case another broadcaster is fresh, ever more rarely. */
   private scheduleResync(): void {
     if (this.timers.resync !== undefined || this.transport === "poll") return;
-    const ceiling = Math.min(maxStaleResyncMs, staleResyncMs * 2 ** this.staleRetry);
+    const delayMs = resyncDelayMs(this.staleRetry);
     this.staleRetry = Math.min(this.staleRetry + 1, 10);
     this.timers.resync = setTimeout(() => {
       this.timers.resync = undefined;
       if (this.status === "stale" && !this.stopped) this.connect();
-    }, jitter(ceiling));
+    }, delayMs);
   }
 
   /** Probes WebSocket beside a fallback; the first snapshot it delivers switches the client back to it. */
@@ -310,31 +281,15 @@ export class SalesCounterClient<T extends CounterSnapshot = CounterSnapshot> {
     clearTimeout(this.timers.upgrade);
     if (this.index === 0 || this.stopped || this.unavailable.has("ws")) return;
     this.timers.upgrade = setTimeout(() => {
-      let close: Closer | undefined;
-      const done = () => close?.();
-      try {
-        close = openWebSocket(this.url("/v1/live", "ws"), {
-          frame: (text) => {
-            done();
-            if (this.stopped || this.index === 0) return;
-            if (!parseFrame(text)) {
-              this.scheduleUpgrade();
-              return;
-            }
-            this.index = 0;
-            this.failures = 0;
-            this.retry = 0;
-            this.connect();
-          },
-          unchanged: () => undefined,
-          fail: () => {
-            done();
-            this.scheduleUpgrade();
-          },
-        });
-      } catch {
-        this.unavailable.add("ws");
-      }
+      const probing = probeWebSocket(this.url("/v1/live", "ws"), (delivered) => {
+        if (!delivered) return this.scheduleUpgrade();
+        if (this.stopped || this.index === 0) return;
+        this.index = 0;
+        this.failures = 0;
+        this.retry = 0;
+        this.connect();
+      });
+      if (!probing) this.unavailable.add("ws");
     }, this.upgradeAfterMs);
   }
 }

@@ -34,6 +34,31 @@ export function openWebSocket(url: string, h: TransportHandlers): Closer {
   };
 }
 
+/**
+ * Opens a WebSocket only to see whether it delivers a snapshot now; `done(true)` on the first JSON frame, `done(false)`
+ * when it closes or errors first. False when WebSocket cannot be opened here at all.
+ */
+export function probeWebSocket(url: string, done: (delivered: boolean) => void): boolean {
+  let close: Closer | undefined;
+  let settled = false;
+  const settle = (delivered: boolean) => {
+    if (settled) return;
+    settled = true;
+    close?.();
+    done(delivered);
+  };
+  try {
+    close = openWebSocket(url, {
+      frame: (text) => settle(text.startsWith("{")),
+      unchanged: () => undefined,
+      fail: () => settle(false),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function openEventSource(url: string, h: TransportHandlers): Closer {
   if (typeof EventSource !== "function") throw new TransportUnavailable("EventSource is not available");
   const source = new EventSource(url);
