@@ -9,9 +9,15 @@ export interface DimensionTotals {
 
 export interface Snapshot {
   readonly campaign: string;
-  /** Changes only when counter state was lost and rebuilt. */
+  /**
+   * The counting history this snapshot belongs to: created when the campaign starts, replaced only by a rebuild.
+   * Epochs are ordered (compareEpochs): a later epoch replaces an earlier one, never the other way round.
+   */
   readonly epoch: string;
-  /** Monotonic per campaign within an epoch. */
+  /**
+   * Increases with every publish of the campaign, across aggregator and Redis failovers: at least the publish time in
+   * milliseconds since 1970, so a Redis that rolled back its counter of publishes can never hand out a seq again.
+   */
   readonly seq: number;
   /** When the fold that built this snapshot ran (ISO-8601). */
   readonly at: string;
@@ -34,6 +40,15 @@ export interface Snapshot {
   readonly rejected: number;
   /** Duration of the fold that built this snapshot. */
   readonly foldMs: number;
+  /**
+   * Present (true) when the counters fell below what was already published (a failover rolled writes back, or state
+   * was lost): the figures are those of the last good snapshot, republished so viewers stay live but frozen.
+   */
+  readonly degraded?: true;
+  /** Why the snapshot is degraded, for operators and dashboards. */
+  readonly degradedReason?: string;
+  /** Since when (ISO-8601) the aggregator has been publishing degraded snapshots. */
+  readonly degradedSince?: string;
 }
 
 export type SnapshotBody = Omit<Snapshot, "seq">;
@@ -66,9 +81,22 @@ export function parseSnapshot(json: string): Snapshot {
   return value as Snapshot;
 }
 
-/** True when `next` should replace `current` for a viewer: a new epoch, or a higher seq in the same epoch. */
+/**
+ * Orders epochs: negative when `a` is earlier than `b`, 0 when equal, positive when later. Epoch ids are compared code
+ * unit by code unit; the ids we create start with their creation time (ISO-8601), so this is their creation order, and
+ * an id made to follow another is that id plus a suffix. The publish script and the mark restore compare the same way.
+ */
+export function compareEpochs(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * True when `next` should replace `current` for a viewer or a broadcaster: a later epoch, or a higher seq in the same
+ * epoch. An earlier epoch never replaces a later one, whatever its seq: it is a late delivery from before a rebuild.
+ */
 export function supersedes(next: Pick<Snapshot, "epoch" | "seq">, current: Pick<Snapshot, "epoch" | "seq"> | undefined): boolean {
   if (current === undefined) return true;
-  if (next.epoch !== current.epoch) return true;
+  const order = compareEpochs(next.epoch, current.epoch);
+  if (order !== 0) return order > 0;
   return next.seq > current.seq;
 }

@@ -70,6 +70,10 @@ describe("snapshot order", () => {
     expect(order.accept(s("b", 1))).toBe(true);
     expect(order.accept(s("a", 99))).toBe(false);
     expect(order.latest?.epoch).toBe("b");
+    // Epochs are ordered: a viewer that joined in the later epoch drops a late snapshot of an earlier one too.
+    const joinedLate = new SnapshotOrder();
+    expect(joinedLate.accept(s("b", 1))).toBe(true);
+    expect(joinedLate.accept(s("a", 99))).toBe(false);
   });
 });
 

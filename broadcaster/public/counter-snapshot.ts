@@ -1,5 +1,5 @@
 // What the counter needs of a snapshot (the counter view's fields), parsing a frame, and which of two is newer.
-import type { Snapshot } from "../../core/snapshot.js";
+import { type Snapshot, supersedes } from "../../core/snapshot.js";
 
 export type CounterSnapshot = Pick<Snapshot, "campaign" | "epoch" | "seq" | "at" | "currency" | "total" | "count">;
 
@@ -18,20 +18,16 @@ export function parseFrame<T extends CounterSnapshot = CounterSnapshot>(text: st
 }
 
 /**
- * Orders snapshots for one viewer. A lower or equal seq in the same epoch is a late or repeated delivery; an epoch
- * this viewer has already left is older than the current one (epochs are replaced, never revisited), so its late
- * snapshots are dropped too.
+ * Orders snapshots for one viewer by the rule broadcasters use (core/snapshot.ts supersedes): a lower or equal seq in
+ * the same epoch is a late or repeated delivery, and epochs are ordered, so a snapshot of an earlier epoch (from before
+ * a rebuild) is dropped even when the viewer never saw that epoch.
  */
 export class SnapshotOrder<T extends CounterSnapshot = CounterSnapshot> {
   latest: T | undefined;
-  private readonly retiredEpochs = new Set<string>();
 
   /** True when `next` is newer than everything seen, and records it as the latest. */
   accept(next: T): boolean {
-    const current = this.latest;
-    if (this.retiredEpochs.has(next.epoch)) return false;
-    if (current && current.epoch === next.epoch && next.seq <= current.seq) return false;
-    if (current && current.epoch !== next.epoch) this.retiredEpochs.add(current.epoch);
+    if (!supersedes(next, this.latest)) return false;
     this.latest = next;
     return true;
   }

@@ -8,8 +8,21 @@ export class PublishRefusedError extends StoreError {
   constructor(
     override readonly code: "NOT_LEADER" | "EPOCH_MISMATCH",
     message: string,
+    /** EPOCH_MISMATCH: the epoch Redis has (undefined: none, the campaign lost it or never started). */
+    readonly currentEpoch?: string,
   ) {
     super(code, message);
+  }
+}
+
+/** WAIT: fewer replicas than REDIS_WAIT_REPLICAS confirmed a count in time. The count may stand; retrying is safe. */
+export class ReplicationTimeoutError extends StoreError {
+  constructor(
+    readonly confirmed: number,
+    readonly wanted: number,
+    timeoutMs: number,
+  ) {
+    super("REPLICATION_TIMEOUT", `${confirmed} of ${wanted} replicas confirmed the write within ${timeoutMs} ms; retry, it is safe`);
   }
 }
 

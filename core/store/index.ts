@@ -10,8 +10,15 @@ import { LeaseStore } from "./lease.js";
 import { PublishedSnapshots } from "./published-snapshots.js";
 import { TotalsStore } from "./totals.js";
 
-/** Counter shards per campaign (SHARDS, the same for every component) and how long a paymentId is remembered. */
-export type StoreOptions = Pick<Config, "shards" | "dedupeTtlSeconds">;
+/**
+ * Counter shards per campaign (SHARDS, the same for every component), how long a paymentId is remembered, and how
+ * many replicas must confirm a count before it is answered (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS).
+ */
+export type StoreOptions = Pick<Config, "shards" | "dedupeTtlSeconds"> &
+  Partial<Pick<Config, "redisWaitReplicas" | "redisWaitTimeoutMs">> & {
+    /** Told when a node without any replica connected acknowledged counts without waiting. */
+    readonly onUnreplicated?: (node: string) => void;
+  };
 
 export interface Store {
   readonly redis: RedisClient;
@@ -29,7 +36,11 @@ export function openStore(redis: RedisClient, options: StoreOptions): Store {
   const { shards } = options;
   return {
     redis,
-    counters: new CounterStore(redis, shards, options.dedupeTtlSeconds),
+    counters: new CounterStore(redis, shards, options.dedupeTtlSeconds, {
+      replicas: options.redisWaitReplicas ?? 0,
+      timeoutMs: options.redisWaitTimeoutMs ?? 250,
+      onUnreplicated: options.onUnreplicated,
+    }),
     totals: new TotalsStore(redis, shards),
     lease: new LeaseStore(redis, shards),
     snapshots: new PublishedSnapshots(redis, shards),
@@ -42,8 +53,9 @@ export function openStore(redis: RedisClient, options: StoreOptions): Store {
 export type { CountItem, CountOutcome } from "./counters.js";
 export { maxEventsPerScriptCall } from "./counters.js";
 export type { DeadLetter, StoredDeadLetter } from "./dead-letters.js";
-export { CorruptCounterError, PublishRefusedError, StoreError, UnexpectedReplyError } from "./errors.js";
+export { CorruptCounterError, PublishRefusedError, ReplicationTimeoutError, StoreError, UnexpectedReplyError } from "./errors.js";
 export type { HistoryPoint, HistoryRange, HistorySeries } from "./history.js";
 export { selectPoints } from "./history.js";
-export { newEpochId, PublishedSnapshots } from "./published-snapshots.js";
+export type { CampaignState, PublishOutcome, RestoreOutcome, StartOutcome } from "./published-snapshots.js";
+export { newEpochId, PublishedSnapshots, withoutDegraded } from "./published-snapshots.js";
 export type { CounterTotals, DimensionSum } from "./totals.js";

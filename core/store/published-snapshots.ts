@@ -1,25 +1,61 @@
-// Snapshots in Redis: the campaign epoch, publishing (publish-snapshot-3.lua assigns seq, stores latest, PUBLISHes),
-// the latest snapshot, and the pub/sub channel names.
+// Snapshots in Redis: the campaign epoch and its start, publishing against the published mark (publish-snapshot-3.lua
+// assigns seq, stores latest, PUBLISHes), restoring the mark from a held snapshot, the rebuild's epoch switch, channels.
 import { randomBytes } from "node:crypto";
+import { markOfSnapshot, type PublishedMark } from "../published-mark.js";
 import type { RedisClient } from "../redis.js";
-import { encodeSnapshotParts, type SnapshotBody } from "../snapshot.js";
+import { compareEpochs, encodeSnapshotParts, type Snapshot, type SnapshotBody } from "../snapshot.js";
 import { registerScripts, runScript } from "./commands.js";
-import { PublishRefusedError } from "./errors.js";
+import { PublishRefusedError, UnexpectedReplyError } from "./errors.js";
 import { allSnapshotChannels, campaignKeys, campaignOfChannel } from "./keys.js";
 
-/** Meta field a rebuild sets to the epoch it created; the state-loss guard adopts only such an epoch. */
-const rebuiltEpochField = "rebuiltEpoch";
+/** Meta fields of the mark, in the order the scripts take the figures (lua/includes/published-mark.lua). */
+const markFields = ["markGross", "markCount", "markRefunded", "markRefunds"] as const;
+const degradedFields = ["degraded", "degradedReason", "degradedSince"] as const;
 
-/** Sortable and readable in logs: creation time plus a random suffix, so two aggregators starting together differ. */
-export function newEpochId(now: Date = new Date()): string {
-  return `${now.toISOString()}-${randomBytes(4).toString("hex")}`;
+/**
+ * A new epoch id: its creation time (ISO-8601, so ids sort in creation order) and a random suffix. When `after` is
+ * given and the clock would not sort after it (a clock behind the one that made it), the id is `after` plus a suffix,
+ * which sorts right after it: a rebuild's epoch always follows the one it replaces.
+ */
+export function newEpochId(now: Date = new Date(), after?: string): string {
+  const suffix = randomBytes(4).toString("hex");
+  const id = `${now.toISOString()}-${suffix}`;
+  return after === undefined || compareEpochs(id, after) > 0 ? id : `${after}.${suffix}`;
 }
 
-export interface EpochState {
-  /** The current epoch, or undefined when the campaign has none (never created, or counter state was lost). */
+export function markArgs(mark: PublishedMark): string[] {
+  return [mark.gross.toString(), mark.count.toString(), mark.refunded.toString(), mark.refunds.toString()];
+}
+
+export interface CampaignState {
+  /** The current epoch, or undefined when the campaign has none (never started, or Redis lost it). */
   readonly epoch: string | undefined;
-  /** The epoch the last rebuild wrote, if any. */
-  readonly rebuiltEpoch: string | undefined;
+  readonly seq: number;
+  /** The highest figures published in the epoch, or undefined before the first publish. */
+  readonly mark: PublishedMark | undefined;
+  /** The last good (not degraded) snapshot published, as JSON. */
+  readonly good: string | undefined;
+  /** The epoch a running (or dead) rebuild will write; publishing new figures waits for it. */
+  readonly rebuilding: string | undefined;
+}
+
+/** What a publish did: published with its seq, or refused because the figures are below the mark or a rebuild runs. */
+export type PublishOutcome =
+  | { readonly kind: "published"; readonly seq: number }
+  | { readonly kind: "below-mark"; readonly field: string; readonly mark: string; readonly good: string | undefined }
+  | { readonly kind: "rebuilding"; readonly good: string | undefined };
+
+export type StartOutcome = { readonly started: boolean; readonly epoch: string } | { readonly started: false; readonly epoch: undefined };
+
+/** restored: Redis had no epoch or an earlier one; raised: it knew less; unchanged; later-epoch: the snapshot is stale. */
+export type RestoreOutcome = "restored" | "raised" | "unchanged" | "later-epoch";
+const restoreOutcomes: Readonly<Record<number, RestoreOutcome>> = { 1: "restored", 2: "raised", 0: "unchanged", [-1]: "later-epoch" };
+
+/** A snapshot without its degraded marks: what the last good snapshot looked like. */
+export function withoutDegraded(snapshot: Snapshot): Snapshot {
+  const copy: Record<string, unknown> = { ...snapshot };
+  for (const field of degradedFields) delete copy[field];
+  return copy as unknown as Snapshot;
 }
 
 export class PublishedSnapshots {
@@ -43,48 +79,93 @@ export class PublishedSnapshots {
     return campaignKeys(campaign, this.shards).snapshots;
   }
 
-  /** Creates the epoch if the campaign has none and returns the one in Redis (ours or an earlier one). */
-  async ensureEpoch(campaign: string): Promise<string> {
+  async readState(campaign: string): Promise<CampaignState> {
     const meta = campaignKeys(campaign, this.shards).meta;
-    // Issued together: one round trip thanks to auto-pipelining, and HGET runs after HSETNX on the same connection.
-    const [, epoch] = await Promise.all([this.redis.hsetnx(meta, "epoch", newEpochId()), this.redis.hget(meta, "epoch")]);
-    if (epoch === null) throw new Error(`${meta} has no epoch right after HSETNX`);
-    return epoch;
+    const [epoch, seq, good, rebuilding, ...mark] = await this.redis.hmget(meta, "epoch", "seq", "good", "rebuilding", ...markFields);
+    const [gross, count, refunded, refunds] = mark;
+    return {
+      epoch: epoch ?? undefined,
+      seq: Number(seq ?? 0),
+      good: good ?? undefined,
+      rebuilding: rebuilding ?? undefined,
+      mark:
+        gross == null || count == null || refunded == null || refunds == null
+          ? undefined
+          : { gross: BigInt(gross), count: BigInt(count), refunded: BigInt(refunded), refunds: BigInt(refunds) },
+    };
   }
 
-  async readEpoch(campaign: string): Promise<EpochState> {
-    const [epoch, rebuilt] = await this.redis.hmget(campaignKeys(campaign, this.shards).meta, "epoch", rebuiltEpochField);
-    return { epoch: epoch ?? undefined, rebuiltEpoch: rebuilt ?? undefined };
+  /**
+   * Starts the campaign (its first epoch) unless it has one: started true with the new epoch, false with the existing
+   * one, or epoch undefined when Redis holds a mark without an epoch (lost state: a rebuild, not a start).
+   */
+  async startCampaign(campaign: string, epoch: string = newEpochId()): Promise<StartOutcome> {
+    const reply = await runScript<[number, string?]>(this.redis, "startCampaign", [campaignKeys(campaign, this.shards).meta], [epoch]);
+    if (reply[0] === -1) return { started: false, epoch: undefined };
+    if (typeof reply[1] !== "string") throw new UnexpectedReplyError(`start-campaign returned ${JSON.stringify(reply)}`);
+    return { started: reply[0] === 1, epoch: reply[1] };
   }
 
-  /** Removes the epoch, so the leader's publishes are refused (EPOCH_MISMATCH) until a new one is written. */
-  async removeEpoch(campaign: string): Promise<void> {
-    await this.redis.hdel(campaignKeys(campaign, this.shards).meta, "epoch");
+  /** Offers a snapshot someone still holds (restore-mark-2.lua): Redis gets back the epoch, mark and seq it lost. */
+  async restore(snapshot: Snapshot): Promise<RestoreOutcome> {
+    const keys = campaignKeys(snapshot.campaign, this.shards);
+    const good = withoutDegraded(snapshot);
+    const args = [good.epoch, String(good.seq), JSON.stringify(good), ...markArgs(markOfSnapshot(good))];
+    const reply = await runScript<number>(this.redis, "restoreMark", [keys.meta, keys.latest], args);
+    const outcome = restoreOutcomes[reply];
+    if (outcome === undefined) throw new UnexpectedReplyError(`restore-mark returned ${reply}`);
+    return outcome;
   }
 
-  /** Writes an epoch created by a rebuild; the aggregator adopts it and publishes under it. */
-  async writeRebuiltEpoch(campaign: string, epoch: string): Promise<void> {
-    await this.redis.hset(campaignKeys(campaign, this.shards).meta, "epoch", epoch, rebuiltEpochField, epoch);
+  /**
+   * Publishes `body` as new figures (kind "good", checked against the mark) or as the last good snapshot republished
+   * while degraded. Rejects with PublishRefusedError NOT_LEADER or EPOCH_MISMATCH (with Redis's epoch), or a Redis error.
+   */
+  async publish(owner: string, body: SnapshotBody, kind: "good" | "degraded", atMs: number): Promise<PublishOutcome> {
+    const keys = campaignKeys(body.campaign, this.shards);
+    const { head, tail } = encodeSnapshotParts(body);
+    const args = [owner, body.epoch, head, tail, keys.snapshots, String(atMs), kind, ...markArgs(markOfSnapshot(body))];
+    const reply = await runScript<Array<number | string | null>>(
+      this.redis,
+      "publishSnapshot",
+      [keys.leader, keys.meta, keys.latest],
+      args,
+    );
+    const text = (value: number | string | null | undefined) => (typeof value === "string" ? value : undefined);
+    switch (reply[0]) {
+      case 1:
+        return { kind: "published", seq: Number(reply[1]) };
+      case -1:
+        throw new PublishRefusedError("NOT_LEADER", "the aggregator lease is held by another owner");
+      case -2:
+        throw new PublishRefusedError("EPOCH_MISMATCH", `Redis has epoch ${reply[1] ?? "(none)"}, not ${body.epoch}`, text(reply[1]));
+      case -3:
+        return { kind: "below-mark", field: String(reply[1]), mark: String(reply[2]), good: text(reply[3]) };
+      case -4:
+        return { kind: "rebuilding", good: text(reply[1]) };
+      default:
+        throw new UnexpectedReplyError(`publish-snapshot returned ${JSON.stringify(reply)}`);
+    }
+  }
+
+  /** A rebuild starts: new figures wait (the aggregator republishes the last good snapshot) until finishRebuild. */
+  async beginRebuild(campaign: string, epoch: string): Promise<void> {
+    await this.redis.hset(campaignKeys(campaign, this.shards).meta, "rebuilding", epoch);
+  }
+
+  /** The rebuilt counters are whole: their epoch becomes current with a fresh mark; aggregators adopt it (it is later). */
+  async finishRebuild(campaign: string, epoch: string): Promise<void> {
+    const meta = campaignKeys(campaign, this.shards).meta;
+    await this.redis
+      .multi()
+      .hdel(meta, "rebuilding", "good", "goodSeq", ...markFields)
+      .hset(meta, "epoch", epoch)
+      .exec();
   }
 
   /** True when the campaign has ever had an epoch or a seq (it exists, even if it has published nothing yet). */
   async exists(campaign: string): Promise<boolean> {
     return (await this.redis.exists(campaignKeys(campaign, this.shards).meta)) > 0;
-  }
-
-  /** Resolves the assigned seq; rejects with PublishRefusedError (NOT_LEADER, EPOCH_MISMATCH) or a Redis error. */
-  async publish(owner: string, body: SnapshotBody): Promise<number> {
-    const keys = campaignKeys(body.campaign, this.shards);
-    const { head, tail } = encodeSnapshotParts(body);
-    const result = await runScript<number>(
-      this.redis,
-      "publishSnapshot",
-      [keys.leader, keys.meta, keys.latest],
-      [owner, body.epoch, head, tail, keys.snapshots],
-    );
-    if (result === -1) throw new PublishRefusedError("NOT_LEADER", "the aggregator lease is held by another owner");
-    if (result === -2) throw new PublishRefusedError("EPOCH_MISMATCH", "the epoch in Redis differs: counter state was lost or rebuilt");
-    return result;
   }
 
   /** The latest snapshot JSON of a campaign, or null when it has published none. */
