@@ -61,6 +61,9 @@ export const redisSchemaFields = {
   REDIS_TLS_CA_FILE: pemFile,
   REDIS_TLS_SERVERNAME: optionalString,
   REDIS_ALLOW_EVICTION: flag(false),
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).default(0),
+  // Below the ingest connection's 2 s command timeout, so a slow WAIT is a refused write and not a dropped connection.
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(1000).default(250),
 };
 
 type RedisRaw = z.output<z.ZodObject<typeof redisSchemaFields>>;
@@ -90,6 +93,10 @@ export interface RedisSettings {
   readonly redisTlsServername?: string | undefined;
   /** Count even when maxmemory-policy may evict keys (documented risk: evicted dedupe marks double count). */
   readonly redisAllowEviction?: boolean;
+  /** Ingest acknowledges a count only after this many replicas confirmed it (WAIT); 0 acknowledges at once. */
+  readonly redisWaitReplicas?: number;
+  /** How long WAIT may take before the write is answered 503 (retry, safe). */
+  readonly redisWaitTimeoutMs?: number;
 }
 
 /** Problems that involve several variables, as [variable, message]. */
@@ -118,5 +125,7 @@ export function redisSettingsOf(raw: RedisRaw): RedisSettings {
     redisTlsCa: raw.REDIS_TLS_CA_FILE,
     redisTlsServername: raw.REDIS_TLS_SERVERNAME,
     redisAllowEviction: raw.REDIS_ALLOW_EVICTION ?? false,
+    redisWaitReplicas: raw.REDIS_WAIT_REPLICAS,
+    redisWaitTimeoutMs: raw.REDIS_WAIT_TIMEOUT_MS,
   };
 }

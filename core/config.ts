@@ -108,6 +108,8 @@ export const configSchema = z
     TIMEZONE: timeZone.default("Asia/Seoul"),
     CHANNEL_LABELS: labelList,
     CATEGORY_LABELS: labelList,
+    CAMPAIGN_AUTOSTART: flag(false),
+    STATE_LOSS_ALERT_AFTER_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
   })
   .superRefine((cfg, ctx) => {
     for (const [name, message] of redisProblems(cfg)) ctx.addIssue({ code: "custom", path: [name], message });
@@ -168,6 +170,14 @@ export interface Config extends Required<RedisSettings> {
   readonly channelLabels: Readonly<Record<string, string>>;
   /** Display names of category ids on the dashboard. */
   readonly categoryLabels: Readonly<Record<string, string>>;
+  /**
+   * Development stacks and tests: an aggregator that finds the campaign never started (no epoch, no published mark)
+   * starts it. Off in production, where only `reconcile --start-campaign` or `--rebuild` creates an epoch: after Redis
+   * lost everything, an empty campaign looks exactly like a new one.
+   */
+  readonly campaignAutostart: boolean;
+  /** Counters below the published mark for this long: alert (metric, log) and tell the operator to reconcile. */
+  readonly stateLossAlertAfterMs: number;
 }
 
 export class ConfigError extends CodedError {
@@ -221,6 +231,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     channelLabels: c.CHANNEL_LABELS,
     categoryLabels: c.CATEGORY_LABELS,
     milestoneWebhookUrl: c.MILESTONE_WEBHOOK_URL,
+    campaignAutostart: c.CAMPAIGN_AUTOSTART,
+    stateLossAlertAfterMs: c.STATE_LOSS_ALERT_AFTER_MS,
   });
 }
 

@@ -76,3 +76,15 @@ export async function runScript<T>(client: RedisClient, name: ScriptName, keys: 
   const head: Arg[] = script.numberOfKeys === undefined ? [keys.length] : [];
   return command.call(client, ...head, ...keys, ...args);
 }
+
+/** A pipeline (or MULTI) of one client: its scripts are copied from the client when it is created. */
+export type ScriptPipeline = ReturnType<RedisClient["pipeline"]>;
+
+/** Queues a script on a pipeline of a client the scripts are registered on (see runScript for the argument layout). */
+export function queueScript(pipeline: ScriptPipeline, name: ScriptName, keys: readonly string[], args: readonly Arg[]): void {
+  const script = luaScripts[name];
+  const command = (pipeline as unknown as Record<string, (...a: Arg[]) => unknown>)[script.command];
+  if (command === undefined) throw new Error(`script ${script.command} is not registered on this pipeline's client`);
+  const head: Arg[] = script.numberOfKeys === undefined ? [keys.length] : [];
+  command.call(pipeline, ...head, ...keys, ...args);
+}

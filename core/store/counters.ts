@@ -1,9 +1,10 @@
 // Counting payments into the shard counters: the argument codec of count-payments-n.lua and the call layout per topology.
 import { isCluster, type RedisClient } from "../redis.js";
 import { shardOf } from "../shard.js";
-import { registerScripts, runScript } from "./commands.js";
+import { queueScript, registerScripts, runScript } from "./commands.js";
 import { UnexpectedReplyError } from "./errors.js";
 import { type CampaignKeys, campaignKeys } from "./keys.js";
+import { ReplicaWait, type ReplicaWaitOptions } from "./replica-wait.js";
 
 /** One event to count. */
 export interface CountItem {
@@ -45,19 +46,25 @@ export function encodeCountCall(groups: readonly CountGroup[], dedupeTtlSeconds:
   return { keys, args };
 }
 
+const clusterRedirect = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN) /;
+
 export class CounterStore {
   private readonly cluster: boolean;
   private lastCampaign = "";
   private lastKeys: CampaignKeys | undefined;
+  private readonly replicaWait: ReplicaWait | undefined;
 
   constructor(
     private readonly redis: RedisClient,
     readonly shards: number,
     private readonly dedupeTtlSeconds: number,
+    /** WAIT for replicas after each count (REDIS_WAIT_REPLICAS > 0): a count is answered only once they hold it. */
+    replication?: ReplicaWaitOptions,
   ) {
     registerScripts(redis);
     if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`shards must be a positive integer, got ${shards}`);
     this.cluster = isCluster(redis);
+    this.replicaWait = replication && replication.replicas > 0 ? new ReplicaWait(redis, replication) : undefined;
   }
 
   /** FNV-1a(paymentId) mod shards: where an event is counted (and deduplicated). */
@@ -101,7 +108,7 @@ export class CounterStore {
       group.indexes.push(i);
     }
     const { keys, args } = encodeCountCall([...groups.values()], this.dedupeTtlSeconds);
-    const results = await runScript<number[]>(this.redis, "countPayments", keys, args);
+    const results = await this.runCount(keys, args);
     if (!Array.isArray(results) || results.length !== items.length)
       throw new UnexpectedReplyError(
         `count-payments script returned ${Array.isArray(results) ? results.length : typeof results} results for ${items.length} events`,
@@ -116,6 +123,30 @@ export class CounterStore {
         position++;
       }
     return answer;
+  }
+
+  /**
+   * The count script, then (with REDIS_WAIT_REPLICAS) WAIT in the same pipeline, so it runs on the connection that
+   * wrote. Every call writes (a duplicate still increments `dups`), so WAIT also covers an earlier delivery of the same
+   * payment by another connection: the replica that confirms this write holds everything before it.
+   */
+  private async runCount(keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const wait = this.replicaWait;
+    const routing = keys[0]!;
+    if (wait === undefined || !wait.shouldWait(routing)) return runScript<number[]>(this.redis, "countPayments", keys, args);
+    const pipeline = this.redis.pipeline();
+    queueScript(pipeline, "countPayments", keys, args);
+    pipeline.wait(wait.options.replicas, wait.options.timeoutMs);
+    const [counted, waited] = (await pipeline.exec()) ?? [];
+    const scriptError = counted?.[0];
+    if (scriptError) {
+      // A pipeline with WAIT is not retried on a redirect by ioredis: learn the new slot owners for the next call.
+      if (isCluster(this.redis) && clusterRedirect.test(scriptError.message)) this.redis.refreshSlotsCache();
+      throw scriptError;
+    }
+    if (waited?.[0]) throw waited[0];
+    await wait.confirm(Number(waited?.[1] ?? 0), routing);
+    return counted?.[1];
   }
 
   /** True while the connection is up: a failed call then failed on its own, not because Redis is unreachable. */

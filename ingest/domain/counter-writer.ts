@@ -4,7 +4,7 @@
 // flight go out together in the next flush (at most maxBatchEvents events), so many small requests cost Redis and
 // the client a few script calls instead of one per event. Each caller still gets its own outcomes, in its order.
 import type { CounterStore } from "../../core/store/counters.js";
-import { type CountItem, type CountOutcome, maxEventsPerScriptCall } from "../../core/store/index.js";
+import { type CountItem, type CountOutcome, maxEventsPerScriptCall, ReplicationTimeoutError } from "../../core/store/index.js";
 import type { PaymentEvent } from "./payment-event.js";
 
 export type WriteOutcome = CountOutcome;
@@ -144,7 +144,8 @@ export class CounterWriter {
           this.settle(call, await this.counters.count(call.map(itemOf)));
         } catch (err) {
           const callers = [...new Set(call.map((e) => e.waiter))];
-          if (isolate && callers.length > 1 && this.counters.connected()) {
+          // A replica that did not confirm in time fails every caller alike: trying them one by one would only wait again.
+          if (isolate && callers.length > 1 && this.counters.connected() && !(err instanceof ReplicationTimeoutError)) {
             for (const caller of callers)
               retries.push(
                 this.send(

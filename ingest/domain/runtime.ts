@@ -24,7 +24,17 @@ export function createIngestRuntime(config: Config, redis?: RedisClient, logger?
   const client = redis ?? createRedis(config, { name: "ingest", failFast: true });
   // Connection errors surface per request (batch item failures); here they are only logged.
   if (redis === undefined) client.on("error", (err: Error) => log.debug({ err }, "redis connection error"));
-  const store = openStore(client, config);
+  const warnedAtMs = new Map<string, number>();
+  const onUnreplicated = (node: string) => {
+    // Once a minute per node: a master left without replicas writes thousands of times a second.
+    if (Date.now() - (warnedAtMs.get(node) ?? 0) < 60_000) return;
+    warnedAtMs.set(node, Date.now());
+    log.warn(
+      { node, replicas: config.redisWaitReplicas },
+      "Redis node has no replica connected: counts are acknowledged without waiting (REDIS_WAIT_REPLICAS cannot be met until a replica is back)",
+    );
+  };
+  const store = openStore(client, { ...config, onUnreplicated });
   const writer = new CounterWriter(store.counters);
   // Once per container, before the first write: Lambda has no start-up hook that could refuse to run.
   let checked: Promise<void> | undefined;
