@@ -1,15 +1,18 @@
-// The fold loop: every tick renew or try the lease; the leader reads all shards, builds and publishes a snapshot.
+// The fold loop: every tick renew or try the lease; the leader reads all shards and publishes a snapshot, or, while the
+// counters are below what viewers were already shown, republishes the last good one marked degraded.
 import { performance } from "node:perf_hooks";
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
-import { type CounterTotals, PublishRefusedError, type Store } from "../core/store/index.js";
+import type { Snapshot, SnapshotBody } from "../core/snapshot.js";
+import { type CounterTotals, type PublishOutcome, PublishRefusedError, type Store } from "../core/store/index.js";
 import { waitAtMost } from "../core/timeout.js";
-import { EpochUnavailableError, FoldReadError } from "./errors.js";
+import { CampaignEpoch } from "./campaign-epoch.js";
+import { FoldReadError } from "./errors.js";
 import type { LeaderLease } from "./lease.js";
+import { MarkGuard } from "./mark-guard.js";
 import type { AggregatorMetrics } from "./metrics.js";
 import { PaceWindow } from "./pace.js";
-import { buildSnapshotBody } from "./snapshot-builder.js";
-import { StateLossGuard } from "./state-loss.js";
+import { buildDegradedBody, buildSnapshotBody } from "./snapshot-builder.js";
 import type { ThrottledLog } from "./throttled-log.js";
 import { totalsFingerprint } from "./totals-fingerprint.js";
 
@@ -29,10 +32,18 @@ export interface FoldLoopStats {
   readonly folds: number;
   readonly publishes: number;
   readonly skippedTicks: number;
+  /** Publishing the last good snapshot because the counters are below it. */
+  readonly degraded: boolean;
+}
+
+/** One fold: when it ran, what it read, how long it took. */
+interface Fold {
+  readonly atMs: number;
+  readonly totals: CounterTotals;
+  readonly foldMs: number;
 }
 
 export class FoldLoop {
-  private epoch: string | undefined;
   private leader = false;
   private lastFingerprint: string | undefined;
   private lastPublishAtMs = 0;
@@ -46,29 +57,11 @@ export class FoldLoop {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly pace = new PaceWindow();
+  private readonly mark = new MarkGuard();
+  private readonly epochs: CampaignEpoch;
 
-  private stateLoss: StateLossGuard | undefined;
-
-  constructor(private readonly deps: FoldLoopDeps) {}
-
-  private guard(): StateLossGuard {
-    this.stateLoss ??= new StateLossGuard(this.deps.store.snapshots, this.deps.config.campaign);
-    return this.stateLoss;
-  }
-
-  /** True while counter state is known lost; adopts the new epoch once reconcile --rebuild has written one. */
-  private async heldForStateLoss(epoch: string): Promise<boolean> {
-    const guard = this.guard();
-    if (guard.lost === undefined) return false;
-    const rebuilt = await guard.rebuiltEpoch(epoch).catch(() => undefined);
-    if (rebuilt === undefined) return true;
-    this.epoch = rebuilt;
-    this.lastFingerprint = undefined;
-    this.deps.logger.warn(
-      { from: epoch, to: rebuilt, campaign: this.deps.config.campaign },
-      "counters rebuilt: publishing under the new epoch",
-    );
-    return false;
+  constructor(private readonly deps: FoldLoopDeps) {
+    this.epochs = new CampaignEpoch({ ...deps, mark: this.mark });
   }
 
   isLeader(): boolean {
@@ -76,8 +69,8 @@ export class FoldLoop {
   }
 
   stats(): FoldLoopStats {
-    const { epoch, lastSeq, lastFoldMs, folds, publishes, skippedTicks } = this;
-    return { epoch, lastSeq, lastFoldMs, folds, publishes, skippedTicks };
+    const { lastSeq, lastFoldMs, folds, publishes, skippedTicks } = this;
+    return { epoch: this.epochs.current, lastSeq, lastFoldMs, folds, publishes, skippedTicks, degraded: this.mark.degraded !== undefined };
   }
 
   start(): void {
@@ -113,24 +106,17 @@ export class FoldLoop {
   private async runTick(): Promise<void> {
     const { errors, metrics } = this.deps;
     try {
-      if (this.epoch === undefined) {
-        this.epoch = await this.deps.store.snapshots.ensureEpoch(this.deps.config.campaign).catch((err: unknown) => {
-          throw new EpochUnavailableError(err);
-        });
-        this.deps.logger.info({ epoch: this.epoch, campaign: this.deps.config.campaign }, "campaign epoch loaded");
-      }
       this.setLeader(await this.deps.lease.tryAcquire());
       errors.recovered("lease", "Redis reachable again");
     } catch (err) {
       if (this.stopped) return;
-      metrics.errors.inc({ op: this.epoch === undefined ? "epoch" : "lease" });
-      errors.error("lease", err, "cannot reach Redis for the epoch or the lease; retrying every tick");
+      metrics.errors.inc({ op: "lease" });
+      errors.error("lease", err, "cannot reach Redis for the lease; retrying every tick");
       // Keep folding on the local view of the lease; the publish script refuses if it lapsed.
       this.setLeader(this.deps.lease.held);
     }
-    if (this.epoch === undefined || this.stopped) return;
-    if (this.leader && (await this.heldForStateLoss(this.epoch))) return;
-    if (this.leader) await this.foldAndPublish(this.epoch);
+    if (this.stopped) return;
+    if (this.leader) await this.leaderTick();
     else if (Date.now() - this.lastSampleAtMs >= this.deps.config.heartbeatMs) await this.sampleOnly();
   }
 
@@ -146,12 +132,16 @@ export class FoldLoop {
     );
   }
 
-  /** Standbys sample the counters once per heartbeat so a takeover starts with a warm pace window. */
+  /**
+   * Standbys sample the counters once per heartbeat, so a takeover starts with a warm pace window, and read the last
+   * good snapshot, so that a standby taking over after Redis lost it can give it back.
+   */
   private async sampleOnly(): Promise<void> {
     try {
       const atMs = Date.now();
-      const totals = await this.readTotals();
+      const [totals, state] = await Promise.all([this.readTotals(), this.deps.store.snapshots.readState(this.deps.config.campaign)]);
       this.recordSample(atMs, totals);
+      this.mark.rememberJson(state.good);
     } catch {
       // A standby's sample is optional; the leader path logs read failures.
     }
@@ -170,49 +160,129 @@ export class FoldLoop {
     this.lastSampleAtMs = atMs;
   }
 
-  private async foldAndPublish(epoch: string): Promise<void> {
-    const { config, store, lease, errors, metrics } = this.deps;
+  private async leaderTick(): Promise<void> {
+    const { errors, metrics } = this.deps;
     const startedMs = performance.now();
     const atMs = Date.now();
     let totals: CounterTotals;
+    let epoch: string | undefined;
     try {
       totals = await this.readTotals();
+      errors.recovered("fold", "fold reads work again");
+      epoch = await this.epochs.resolve();
     } catch (err) {
       if (this.stopped) return;
-      metrics.errors.inc({ op: "fold" });
-      errors.error("fold", err, "fold failed: could not read the shard counters");
+      const op = err instanceof FoldReadError ? "fold" : "epoch";
+      metrics.errors.inc({ op });
+      errors.error(op, err, op === "fold" ? "fold failed: could not read the shard counters" : "could not read the campaign epoch");
       return;
     }
-    errors.recovered("fold", "fold reads work again");
     this.recordSample(atMs, totals);
-    const lost = this.guard().inspect(epoch, totals);
-    if (lost !== undefined) {
-      metrics.errors.inc({ op: "state-loss" });
-      errors.error("state-loss", new Error(lost), `${lost}. Not publishing until reconcile --rebuild sets a new epoch.`);
-      return;
+    const fold: Fold = { atMs, totals, foldMs: performance.now() - startedMs };
+    this.folds++;
+    this.lastFoldMs = fold.foldMs;
+    metrics.foldSeconds.observe(fold.foldMs / 1000);
+    if (epoch === undefined || this.stopped) return;
+
+    const short = this.mark.shortfall(epoch, totals);
+    const held = this.mark.good;
+    if (short !== undefined && held !== undefined) {
+      // Below what this aggregator knows viewers saw: Redis may have rolled its mark back with the counters, so give
+      // it back before anything else, then keep the viewers' number until the senders' retries bring the counters back.
+      if (!this.mark.restoredInEpisode)
+        this.mark.restoredInEpisode = (await this.deps.store.snapshots.restore(held).catch(() => "failed")) !== "failed";
+      return this.publishDegraded(held, `counters below the published mark: ${short}`, fold, false);
     }
     const fingerprint = totalsFingerprint(totals);
     const changed = fingerprint !== this.lastFingerprint;
-    const heartbeatDue = atMs - this.lastPublishAtMs >= config.heartbeatMs;
+    if (!changed && !this.heartbeatDue(atMs) && this.mark.degraded === undefined) return;
     const perMinute = this.pace.paceOf({ atMs, count: totals.count, net: totals.net });
-    const foldMs = performance.now() - startedMs;
-    this.folds++;
-    this.lastFoldMs = foldMs;
-    metrics.foldSeconds.observe(foldMs / 1000);
-    if (!changed && !heartbeatDue) return;
-
-    const body = buildSnapshotBody(totals, { campaign: config.campaign, epoch, currency: config.currency, atMs, foldMs, perMinute });
-    try {
-      const seq = await store.snapshots.publish(lease.token, body);
+    const { config } = this.deps;
+    const body = buildSnapshotBody(totals, {
+      campaign: config.campaign,
+      epoch,
+      currency: config.currency,
+      atMs,
+      foldMs: fold.foldMs,
+      perMinute,
+    });
+    const outcome = await this.publish(body, "good", atMs);
+    if (outcome === undefined) return;
+    if (outcome.kind === "published") {
       this.lastFingerprint = fingerprint;
-      this.lastPublishAtMs = atMs;
-      this.lastSeq = seq;
-      this.publishes++;
-      metrics.publishes.inc({ reason: changed ? "change" : "heartbeat" });
-      metrics.seq.set(seq);
-      errors.recovered("publish", "publishing works again");
+      this.mark.remember({ ...body, seq: outcome.seq } as Snapshot);
+      this.published(outcome.seq, atMs, changed ? "change" : "heartbeat");
+      this.healed(atMs);
+      return;
+    }
+    const good = this.mark.rememberJson(outcome.good) ?? held;
+    const reason =
+      outcome.kind === "rebuilding"
+        ? "counters are being rebuilt from the payments export (reconcile --rebuild)"
+        : `counters below the published mark: ${outcome.field} ${outcome.mark} published`;
+    if (good === undefined) return;
+    await this.publishDegraded(good, reason, fold, true);
+  }
+
+  private heartbeatDue(atMs: number): boolean {
+    return atMs - this.lastPublishAtMs >= this.deps.config.heartbeatMs;
+  }
+
+  /** Republishes the last good snapshot, marked degraded, at heartbeat rate (at once when `now`), and alerts when it lasts. */
+  private async publishDegraded(good: Snapshot, reason: string, fold: Fold, now: boolean): Promise<void> {
+    const { logger, metrics, config } = this.deps;
+    if (this.mark.enter(reason, fold.atMs)) {
+      metrics.degraded.set(1);
+      logger.warn(
+        { campaign: config.campaign, reason, total: good.total, count: good.count, seq: good.seq },
+        "counters are below what viewers were shown: republishing the last good snapshot (degraded) until they reach it again",
+      );
+    }
+    const episode = this.mark.degraded!;
+    if (this.mark.alertDue(fold.atMs, config.stateLossAlertAfterMs)) {
+      metrics.stateLossUnhealed.set(1);
+      logger.error(
+        { campaign: config.campaign, reason, sinceMs: episode.sinceMs, alertAfterMs: config.stateLossAlertAfterMs },
+        `STATE_LOSS_UNHEALED: the counters have stayed below the published mark for ${Math.round((fold.atMs - episode.sinceMs) / 1000)} s; ` +
+          "the writes lost were not sent again. Reconcile with the payments export: `npm run reconcile -- --file <export>` " +
+          "to see what is missing, then `--rebuild` (viewers keep the last good number until then)",
+      );
+    }
+    if (!now && !this.heartbeatDue(fold.atMs)) return;
+    if (good.epoch !== this.epochs.current) return;
+    const body: SnapshotBody = buildDegradedBody(good, { atMs: fold.atMs, foldMs: fold.foldMs, reason, sinceMs: episode.sinceMs });
+    const outcome = await this.publish(body, "degraded", fold.atMs);
+    if (outcome?.kind === "published") this.published(outcome.seq, fold.atMs, "degraded");
+  }
+
+  /** The counters reached the mark again: the episode ends by itself, no rebuild needed. */
+  private healed(atMs: number): void {
+    const lastedMs = this.mark.leave(atMs);
+    if (lastedMs === undefined) return;
+    this.deps.metrics.degraded.set(0);
+    this.deps.metrics.stateLossUnhealed.set(0);
+    this.deps.logger.info(
+      { campaign: this.deps.config.campaign, lastedMs },
+      "counters reached the published mark again: publishing live figures",
+    );
+  }
+
+  private published(seq: number, atMs: number, reason: "change" | "heartbeat" | "degraded"): void {
+    this.lastPublishAtMs = atMs;
+    this.lastSeq = seq;
+    this.publishes++;
+    this.deps.metrics.publishes.inc({ reason });
+    this.deps.metrics.seq.set(seq);
+    this.deps.errors.recovered("publish", "publishing works again");
+  }
+
+  /** Runs the publish script; undefined when it was refused for the lease or the epoch, or failed (logged). */
+  private async publish(body: SnapshotBody, kind: "good" | "degraded", atMs: number): Promise<PublishOutcome | undefined> {
+    try {
+      return await this.deps.store.snapshots.publish(this.deps.lease.token, body, kind, atMs);
     } catch (err) {
-      if (!this.stopped) this.onPublishFailed(err, epoch);
+      if (!this.stopped) this.onPublishFailed(err, body.epoch);
+      return undefined;
     }
   }
 
@@ -224,13 +294,10 @@ export class FoldLoop {
       this.setLeader(false);
       logger.warn({ token: lease.token }, "publish refused: another aggregator holds the lease");
     } else if (err instanceof PublishRefusedError) {
-      this.guard().markLost(`Redis no longer has epoch ${epoch}`);
-      // Counter state was lost or rebuilt under us: publishing would mix two histories. Rebuild is a separate step.
-      errors.error(
-        "publish",
-        err,
-        `EPOCH_MISMATCH: Redis no longer has epoch ${epoch}; counter state was lost. Not publishing until it is rebuilt.`,
-      );
+      // A rebuild wrote a later epoch (adopted), or Redis lost ours (given back from what we hold): resolve again.
+      logger.warn({ epoch, redisEpoch: err.currentEpoch ?? null }, "the campaign epoch in Redis changed; reading it again");
+      this.epochs.reset();
+      this.lastFingerprint = undefined;
     } else {
       errors.error("publish", err, "publish failed");
     }

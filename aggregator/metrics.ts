@@ -9,6 +9,8 @@ export interface AggregatorMetrics {
   readonly errors: Counter<"op">;
   readonly leader: Gauge;
   readonly seq: Gauge;
+  readonly degraded: Gauge;
+  readonly stateLossUnhealed: Gauge;
 }
 
 export function createAggregatorMetrics(registry: Registry = new Registry()): AggregatorMetrics {
@@ -23,7 +25,7 @@ export function createAggregatorMetrics(registry: Registry = new Registry()): Ag
     }),
     publishes: new Counter({
       name: "sales_snapshots_published_total",
-      help: "Snapshots published, by reason: change or heartbeat",
+      help: "Snapshots published, by reason: change, heartbeat, or degraded (the last good snapshot republished)",
       labelNames: ["reason"] as const,
       registers,
     }),
@@ -40,5 +42,15 @@ export function createAggregatorMetrics(registry: Registry = new Registry()): Ag
     }),
     leader: new Gauge({ name: "sales_aggregator_leader", help: "1 while this aggregator holds the lease", registers }),
     seq: new Gauge({ name: "sales_snapshot_seq", help: "Seq of the last snapshot this aggregator published", registers }),
+    degraded: new Gauge({
+      name: "sales_aggregator_degraded",
+      help: "1 while the counters are below the published mark and the last good snapshot is republished (frozen number)",
+      registers,
+    }),
+    stateLossUnhealed: new Gauge({
+      name: "sales_state_loss_unhealed",
+      help: "1 once the counters have stayed below the published mark for STATE_LOSS_ALERT_AFTER_MS: reconcile and rebuild",
+      registers,
+    }),
   };
 }

@@ -1,6 +1,6 @@
 // Builds the snapshot body (everything but seq, which the publish script assigns) from folded totals.
-import type { DimensionTotals, SnapshotBody } from "../core/snapshot.js";
-import type { CounterTotals, DimensionSum } from "../core/store/index.js";
+import type { DimensionTotals, Snapshot, SnapshotBody } from "../core/snapshot.js";
+import { type CounterTotals, type DimensionSum, withoutDegraded } from "../core/store/index.js";
 import type { Pace } from "./pace.js";
 
 /** Dashboards show the top dimensions; the full set can grow with every new channel name. */
@@ -43,5 +43,28 @@ export function buildSnapshotBody(totals: CounterTotals, ctx: SnapshotContext): 
     duplicates: Number(totals.dups),
     rejected: Number(totals.rejected),
     foldMs: Math.round(ctx.foldMs * 100) / 100,
+  };
+}
+
+export interface DegradedContext {
+  readonly atMs: number;
+  readonly foldMs: number;
+  readonly reason: string;
+  readonly sinceMs: number;
+}
+
+/**
+ * The last good snapshot, republished while the counters are below it: the same figures (viewers keep the number they
+ * saw), a fresh `at` (the pipeline is alive), and the degraded marks saying why it is frozen.
+ */
+export function buildDegradedBody(good: Snapshot, ctx: DegradedContext): SnapshotBody {
+  const { seq: _seq, ...figures } = withoutDegraded(good);
+  return {
+    ...figures,
+    at: new Date(ctx.atMs).toISOString(),
+    foldMs: Math.round(ctx.foldMs * 100) / 100,
+    degraded: true,
+    degradedReason: ctx.reason,
+    degradedSince: new Date(ctx.sinceMs).toISOString(),
   };
 }

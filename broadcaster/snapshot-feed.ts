@@ -5,6 +5,7 @@ import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../
 import { checkRedisAtStart } from "../core/redis-startup.js";
 import { openStore, PublishedSnapshots, type Store } from "../core/store/index.js";
 import { waitAtMost, withTimeout } from "../core/timeout.js";
+import { MarkWitness } from "./mark-witness.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
 /** found: a snapshot is in the store now; empty: the campaign exists but has published nothing; unknown: no such campaign. */
@@ -29,6 +30,7 @@ export class SnapshotFeed {
   private readonly sub: RedisClient;
   /** The store over the command connection: latest snapshots, campaigns, history and milestones. */
   readonly data: Store;
+  private readonly witness: MarkWitness;
   private subscribed = false;
   private redisDownLogged = false;
   private readonly lookups = new Map<string, Promise<CampaignLookup>>();
@@ -45,6 +47,7 @@ export class SnapshotFeed {
     this.redis = createRedis(config, { name: "broadcaster" });
     this.sub = createSubscriber(config, "broadcaster-sub");
     this.data = openStore(this.redis, config);
+    this.witness = new MarkWitness(config, store, this.data.snapshots, logger);
   }
 
   /** Subscribes and loads the latest snapshot; waits at most `timeoutMs` for Redis, then keeps trying in the background. */
@@ -69,6 +72,7 @@ export class SnapshotFeed {
     });
     const [subscribed] = await Promise.all([waitAtMost(this.firstSubscription, timeoutMs), checked]);
     if (!subscribed) this.logger.warn({ timeoutMs }, "Redis not reachable yet; serving 503 until the snapshot feed is up");
+    this.witness.start();
   }
 
   readiness(): FeedReadiness {
@@ -100,6 +104,7 @@ export class SnapshotFeed {
 
   async close(): Promise<void> {
     this.subscribed = false;
+    this.witness.stop();
     await Promise.all([closeRedis(this.sub), closeRedis(this.redis)]);
   }
 
@@ -132,10 +137,14 @@ export class SnapshotFeed {
     this.logger.warn({ err }, "Redis connection error");
   }
 
-  /** Loads latest for the configured campaign and every campaign already served. */
+  /**
+   * Loads latest for the configured campaign and every campaign already served, then offers what we hold: after a
+   * failover the new primary may have lost the last publishes (its latest and seq are then lower than ours).
+   */
   private async reloadLatest(): Promise<void> {
-    const campaigns = new Set([this.config.campaign, ...this.store.campaigns()]);
-    await Promise.all([...campaigns].map((campaign) => this.loadCampaign(campaign)));
+    const campaigns = [...new Set([this.config.campaign, ...this.store.campaigns()])];
+    await Promise.all(campaigns.map((campaign) => this.loadCampaign(campaign)));
+    await this.witness.offer(campaigns);
   }
 
   private async loadCampaign(campaign: string): Promise<CampaignLookup> {

@@ -1,4 +1,5 @@
-// CLI: npm run reconcile -- --file payments.jsonl [--rebuild]. Compares the export with the counters; rebuilds on request.
+// CLI: npm run reconcile -- --file payments.jsonl [--rebuild] | --start-campaign. Compares the export with the counters,
+// rebuilds on request, or starts a new campaign (its first epoch).
 import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { loadConfigOrExit } from "../core/config.js";
@@ -7,26 +8,53 @@ import { awaitRedis } from "../core/redis-startup.js";
 import { openStore } from "../core/store/index.js";
 import { reconcile } from "./compare.js";
 import { readPaymentsExport } from "./export-file.js";
-import { rebuildCounters } from "./rebuild.js";
+import { rebuildCounters, startCampaign } from "./rebuild.js";
 import { formatSummary } from "./summary.js";
 
 const program = new Command()
   .name("reconcile")
   .description("Compare a payments export (JSON Lines) with the live counters; optionally rebuild the counters from it.")
-  .requiredOption("-f, --file <path>", "payments export, one event per line")
+  .option("-f, --file <path>", "payments export, one event per line")
   .option("--rebuild", "rebuild the counters from the export under a new epoch", false)
+  .option("--start-campaign", "start a new campaign: write its first epoch (before ingest opens); needs no export", false)
   .option("--no-progress", "no progress bars (for logs)")
   .parse();
-const opts = program.opts<{ file: string; rebuild: boolean; progress: boolean }>();
+const opts = program.opts<{ file?: string; rebuild: boolean; startCampaign: boolean; progress: boolean }>();
 
 const config = loadConfigOrExit();
+
+async function connect() {
+  const redis = createRedis(config, { name: "reconcile" });
+  if (!(await awaitRedis(redis, 10_000))) {
+    await closeRedis(redis);
+    throw new Error("Redis not reachable after 10 s: check REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS");
+  }
+  return redis;
+}
+
+if (opts.startCampaign) {
+  if (opts.file !== undefined || opts.rebuild) program.error("--start-campaign takes no --file or --rebuild");
+  const redis = await connect();
+  try {
+    const result = await startCampaign(openStore(redis, config), config);
+    if (result.outcome === "refused") {
+      console.error(`Not started: ${result.reason}`);
+      process.exitCode = 2;
+    } else
+      console.log(`Campaign ${config.campaign} ${result.outcome === "started" ? "started" : "was already started"}: epoch ${result.epoch}`);
+  } finally {
+    await closeRedis(redis);
+  }
+  process.exit();
+}
+const exportPath = opts.file ?? program.error("required option '-f, --file <path>' not specified (or use --start-campaign)");
 const bar = (title: string) =>
   new SingleBar({ format: `${title.padEnd(16)} [{bar}] {percentage}% | {value}/{total}`, stream: process.stderr, noTTYOutput: false });
 const progress = opts.progress && process.stderr.isTTY;
 
 const readBar = bar("reading export");
 if (progress) readBar.start(1, 0);
-const file = await readPaymentsExport(opts.file, config, (read, total) => {
+const file = await readPaymentsExport(exportPath, config, (read, total) => {
   if (progress) {
     readBar.setTotal(total);
     readBar.update(read);
@@ -36,10 +64,8 @@ if (progress) readBar.stop();
 for (const p of file.problems.slice(0, 20)) console.error(`line ${p.line}: ${p.message}`);
 const exportNote = `${file.lines} lines, ${file.events.size} distinct events, ${file.repeated} repeated, ${file.problems.length} invalid`;
 
-const redis = createRedis(config, { name: "reconcile" });
+const redis = await connect();
 try {
-  if (!(await awaitRedis(redis, 10_000)))
-    throw new Error("Redis not reachable after 10 s: check REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS");
   const store = openStore(redis, config);
   const compare = async () => {
     const marks = await store.dedupeMarks.read(config.campaign);

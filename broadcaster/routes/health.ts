@@ -1,4 +1,5 @@
-// GET /healthz (the process runs) and GET /readyz (Redis up, subscribed, and the configured campaign's snapshot is fresh).
+// GET /healthz (the process runs) and GET /readyz (Redis up, subscribed, and the configured campaign's snapshot is fresh;
+// a degraded snapshot, the last good number republished while the counters are below it, is said so).
 
 import type { TemplatedApp } from "uWebSockets.js";
 import type { BroadcasterContext } from "../context.js";
@@ -47,9 +48,20 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
 
   app.get("/readyz", (res) => {
     const { ready, reasons, snapshotAgeMs } = readiness(ctx);
-    const seq = ctx.store.get(ctx.config.campaign)?.snapshot.seq;
-    if (ready) return writeJson(res, 200, JSON.stringify({ status: "ready", campaign: ctx.config.campaign, seq, snapshotAgeMs }), noStore);
-    const body = { status: "not_ready", reasons, error: { code: "NOT_READY", message: reasons.join("; ") } };
+    const snapshot = ctx.store.get(ctx.config.campaign)?.snapshot;
+    // Ready: this broadcaster serves a live (if frozen) number; taking it out of the load balancer would not help.
+    const degraded = snapshot?.degraded
+      ? { degraded: true, degradedReason: snapshot.degradedReason, degradedSince: snapshot.degradedSince }
+      : {};
+    const seq = snapshot?.seq;
+    if (ready)
+      return writeJson(
+        res,
+        200,
+        JSON.stringify({ status: "ready", campaign: ctx.config.campaign, seq, snapshotAgeMs, ...degraded }),
+        noStore,
+      );
+    const body = { status: "not_ready", reasons, ...degraded, error: { code: "NOT_READY", message: reasons.join("; ") } };
     writeJson(res, 503, JSON.stringify(body), noStore);
   });
 }
