@@ -23,7 +23,9 @@ if (redisUrl === undefined && config.redisClusterNodes === undefined && config.r
   logger.info({ redisUrl }, `embedded redis-server started (AOF on, data in ${join(config.dataDir, "redis")})`);
 }
 
-const env = { ...process.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) };
+// The one-machine stack starts its campaign by itself (a demo); production aggregators never do (README, "Exactly once
+// through failovers"): there, `npm run reconcile -- --start-campaign` does. CAMPAIGN_AUTOSTART=0 turns it off here too.
+const env = { CAMPAIGN_AUTOSTART: "1", ...process.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) };
 const components: Array<[string, string]> = [
   ["aggregator", "aggregator/main.ts"],
   ["broadcaster", "broadcaster/main.ts"],

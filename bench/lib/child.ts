@@ -17,7 +17,8 @@ const childrenDir = new URL("../children/", import.meta.url).pathname;
 /** Starts bench/children/<name>.ts with tsx and resolves on its first stdout line, a JSON object. */
 export async function startChild(name: string, env: Record<string, string>, timeoutMs = 20000): Promise<ChildServer> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", `${childrenDir}${name}.ts`], {
-    env: { ...process.env, LOG_LEVEL: "silent", DEMO: "0", HOST: "127.0.0.1", ...env },
+    // Every benchmark counts into a fresh campaign: its aggregator starts it (CAMPAIGN_AUTOSTART, off in production).
+    env: { ...process.env, LOG_LEVEL: "silent", DEMO: "0", HOST: "127.0.0.1", CAMPAIGN_AUTOSTART: "1", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });

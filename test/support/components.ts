@@ -17,7 +17,8 @@ export class Component {
   static start(entry: string, env: Record<string, string>): Component {
     const child = spawn(process.execPath, ["--import", "tsx", entry], {
       cwd: root,
-      env: { ...process.env, LOG_LEVEL: "info", ...env },
+      // A fresh campaign per test: aggregators may start it (see test/support/config.ts).
+      env: { ...process.env, LOG_LEVEL: "info", CAMPAIGN_AUTOSTART: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     return new Component(child);
