@@ -1,4 +1,5 @@
-// Starts throwaway redis-server processes on free ports for tests (single node, AOF node, 3-master cluster).
+// Starts throwaway redis-server processes on free ports for tests (single node, AOF node, replica, 3-master cluster with
+// or without one replica per master). The Sentinel set is in redis-sentinel.ts.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -32,6 +33,10 @@ export interface RedisServerOptions {
   readonly password?: string;
   /** More redis-server arguments, e.g. ["--maxmemory-policy", "volatile-lru"]. */
   readonly args?: readonly string[];
+  /** Port of a primary on 127.0.0.1 to replicate (REPLICAOF). */
+  readonly replicaOf?: number;
+  /** cluster-node-timeout (default 2000 ms): how soon a dead master's replica is promoted. */
+  readonly clusterNodeTimeoutMs?: number;
 }
 
 export class RedisServer {
@@ -80,9 +85,14 @@ export class RedisServer {
       args.push("--tls-cert-file", certFile, "--tls-key-file", keyFile, "--tls-ca-cert-file", caFile, "--tls-auth-clients", "no");
     }
     if (this.options.password !== undefined) args.push("--requirepass", this.options.password);
+    // Replicas sync at once (Redis 7 waits 5 s for more replicas before a diskless sync by default).
+    args.push("--repl-diskless-sync-delay", "0");
+    if (this.options.replicaOf !== undefined) args.push("--replicaof", "127.0.0.1", String(this.options.replicaOf));
     if (this.options.args) args.push(...this.options.args);
-    if (this.options.cluster)
-      args.push("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000");
+    if (this.options.cluster) {
+      const timeout = String(this.options.clusterNodeTimeoutMs ?? 2000);
+      args.push("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", timeout);
+    }
     this.child = spawn("redis-server", args, { stdio: "ignore" });
     await this.waitForPing();
   }
@@ -125,6 +135,29 @@ export class RedisServer {
     });
   }
 
+  /** SIGSTOP / SIGCONT: a frozen server keeps its connections but answers nothing (a replica that stops acknowledging). */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
+  /** "master" or "slave" (ROLE). */
+  async role(): Promise<string> {
+    return (await this.cli("role")).split("\n")[0] ?? "";
+  }
+
+  /** Resolves once this replica's link to its primary is up and the first sync is done. */
+  async waitForSync(timeoutMs = 15000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!/master_link_status:up/.test(await this.cli("info", "replication"))) {
+      if (Date.now() > deadline) throw new Error(`replica on ${this.port} did not sync`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   /** Starts again on the same port and directory (AOF is replayed if enabled). */
   async restart(): Promise<void> {
     await this.kill();
@@ -149,24 +182,65 @@ export class RedisCluster {
     return this.nodes.map((n) => `127.0.0.1:${n.port}`).join(",");
   }
 
-  static async start(masters = 3, options: { aof?: boolean } = {}): Promise<RedisCluster> {
-    const nodes = await Promise.all(Array.from({ length: masters }, () => RedisServer.start({ cluster: true, aof: options.aof ?? false })));
+  /**
+   * `masters` masters, and with `replicas: 1` one replica each (redis-cli --cluster create --cluster-replicas 1), which
+   * Redis Cluster promotes when its master is unreachable for cluster-node-timeout.
+   */
+  static async start(masters = 3, options: { aof?: boolean; replicas?: 0 | 1; nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
+    const replicas = options.replicas ?? 0;
+    const count = masters * (1 + replicas);
+    const nodes = await Promise.all(
+      Array.from({ length: count }, () =>
+        RedisServer.start({ cluster: true, aof: options.aof ?? false, clusterNodeTimeoutMs: options.nodeTimeoutMs }),
+      ),
+    );
     const cluster = new RedisCluster(nodes);
     await exec("redis-cli", [
       "--cluster",
       "create",
       ...nodes.map((n) => `127.0.0.1:${n.port}`),
       "--cluster-replicas",
-      "0",
+      String(replicas),
       "--cluster-yes",
     ]);
-    const deadline = Date.now() + 15000;
+    const deadline = Date.now() + 20000;
     for (;;) {
       const states = await Promise.all(nodes.map((n) => n.cli("cluster", "info")));
-      if (states.every((s) => s.includes("cluster_state:ok"))) return cluster;
+      if (states.every((s) => s.includes("cluster_state:ok"))) break;
       if (Date.now() > deadline) throw new Error("cluster did not reach cluster_state:ok");
       await new Promise((r) => setTimeout(r, 100));
     }
+    for (const node of nodes) if ((await node.role()) === "slave") await node.waitForSync();
+    return cluster;
+  }
+
+  /** The nodes that are masters now (a promoted replica is one). */
+  async masters(): Promise<RedisServer[]> {
+    const roles = await Promise.all(this.nodes.map((n) => n.role().catch(() => "down")));
+    return this.nodes.filter((_, i) => roles[i] === "master");
+  }
+
+  /** The master that serves `key`'s slot now (CLUSTER KEYSLOT, then CLUSTER NODES). */
+  async masterOf(key: string): Promise<RedisServer> {
+    const alive = (await this.masters())[0];
+    if (!alive) throw new Error("no master");
+    const slot = Number(await alive.cli("cluster", "keyslot", key));
+    const lines = (await alive.cli("cluster", "nodes")).split("\n");
+    for (const line of lines) {
+      // <id> <ip:port@cport> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot> ...
+      const parts = line.split(" ");
+      const [address, flags, slots] = [parts[1], parts[2], parts.slice(8)];
+      if (!flags?.includes("master") || flags.includes("fail")) continue;
+      for (const range of slots) {
+        const [start, end] = range.split("-").map(Number);
+        if (start !== undefined && slot >= start && slot <= (end ?? start)) {
+          const port = Number(address?.split("@")[0]?.split(":")[1]);
+          const node = this.nodes.find((n) => n.port === port);
+          if (node) return node;
+        }
+      }
+    }
+    throw new Error(`no master serves slot ${slot}`);
   }
 
   async stop(): Promise<void> {
