@@ -80,6 +80,9 @@ export function createRedis(target: RedisTarget, opts: ConnectOptions): RedisCli
       role: "master",
       // Subscribes to the Sentinels' +switch-master, so a promoted replica is used at once, not at the next error.
       failoverDetector: true,
+      // Retried every 100-500 ms (each retry asks the Sentinels), not backed off to 2 s: once the Sentinels promote a
+      // replica, the next attempt finds it (a SIGKILLed primary is replaced in ~2 s with a 1 s down-after).
+      retryStrategy: (attempt) => Math.min(100 * attempt, 500),
       sentinelRetryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 4), 1000),
       ...(target.redisSentinelPassword === undefined ? {} : { sentinelPassword: target.redisSentinelPassword }),
       ...(options.tls === undefined ? {} : { enableTLSForSentinelMode: true, sentinelTLS: options.tls }),
