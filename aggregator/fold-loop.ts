@@ -7,6 +7,7 @@ import type { Snapshot, SnapshotBody } from "../core/snapshot.js";
 import { type CounterTotals, type PublishOutcome, PublishRefusedError, type Store } from "../core/store/index.js";
 import { waitAtMost } from "../core/timeout.js";
 import { CampaignEpoch } from "./campaign-epoch.js";
+import { DegradedEpisodeReport } from "./degraded-episode.js";
 import { FoldReadError } from "./errors.js";
 import type { LeaderLease } from "./lease.js";
 import { MarkGuard } from "./mark-guard.js";
@@ -59,9 +60,11 @@ export class FoldLoop {
   private readonly pace = new PaceWindow();
   private readonly mark = new MarkGuard();
   private readonly epochs: CampaignEpoch;
+  private readonly report: DegradedEpisodeReport;
 
   constructor(private readonly deps: FoldLoopDeps) {
     this.epochs = new CampaignEpoch({ ...deps, mark: this.mark });
+    this.report = new DegradedEpisodeReport(this.mark, deps);
   }
 
   isLeader(): boolean {
@@ -212,7 +215,7 @@ export class FoldLoop {
       this.lastFingerprint = fingerprint;
       this.mark.remember({ ...body, seq: outcome.seq } as Snapshot);
       this.published(outcome.seq, atMs, changed ? "change" : "heartbeat");
-      this.healed(atMs);
+      this.report.healed(atMs);
       return;
     }
     const good = this.mark.rememberJson(outcome.good) ?? held;
@@ -228,43 +231,14 @@ export class FoldLoop {
     return atMs - this.lastPublishAtMs >= this.deps.config.heartbeatMs;
   }
 
-  /** Republishes the last good snapshot, marked degraded, at heartbeat rate (at once when `now`), and alerts when it lasts. */
+  /** Republishes the last good snapshot, marked degraded, at heartbeat rate (at once when `now`). */
   private async publishDegraded(good: Snapshot, reason: string, fold: Fold, now: boolean): Promise<void> {
-    const { logger, metrics, config } = this.deps;
-    if (this.mark.enter(reason, fold.atMs)) {
-      metrics.degraded.set(1);
-      logger.warn(
-        { campaign: config.campaign, reason, total: good.total, count: good.count, seq: good.seq },
-        "counters are below what viewers were shown: republishing the last good snapshot (degraded) until they reach it again",
-      );
-    }
-    const episode = this.mark.degraded!;
-    if (this.mark.alertDue(fold.atMs, config.stateLossAlertAfterMs)) {
-      metrics.stateLossUnhealed.set(1);
-      logger.error(
-        { campaign: config.campaign, reason, sinceMs: episode.sinceMs, alertAfterMs: config.stateLossAlertAfterMs },
-        `STATE_LOSS_UNHEALED: the counters have stayed below the published mark for ${Math.round((fold.atMs - episode.sinceMs) / 1000)} s; ` +
-          "the writes lost were not sent again. Reconcile with the payments export: `npm run reconcile -- --file <export>` " +
-          "to see what is missing, then `--rebuild` (viewers keep the last good number until then)",
-      );
-    }
+    const episode = this.report.below(good, reason, fold.atMs);
     if (!now && !this.heartbeatDue(fold.atMs)) return;
     if (good.epoch !== this.epochs.current) return;
     const body: SnapshotBody = buildDegradedBody(good, { atMs: fold.atMs, foldMs: fold.foldMs, reason, sinceMs: episode.sinceMs });
     const outcome = await this.publish(body, "degraded", fold.atMs);
     if (outcome?.kind === "published") this.published(outcome.seq, fold.atMs, "degraded");
-  }
-
-  /** The counters reached the mark again: the episode ends by itself, no rebuild needed. */
-  private healed(atMs: number): void {
-    const lastedMs = this.mark.leave(atMs);
-    if (lastedMs === undefined) return;
-    this.deps.metrics.degraded.set(0);
-    this.deps.metrics.stateLossUnhealed.set(0);
-    this.deps.logger.info(
-      { campaign: this.deps.config.campaign, lastedMs },
-      "counters reached the published mark again: publishing live figures",
-    );
   }
 
   private published(seq: number, atMs: number, reason: "change" | "heartbeat" | "degraded"): void {
