@@ -8,7 +8,7 @@ import { benchCommand, int, isMain, runMain } from "./lib/cli.js";
 import { gatewayRow, lambdaRow } from "./lib/ingest-frontends.js";
 import { campaign, emptyDatabases, naive, naivePhase, type WriterPhase, writerPhase } from "./lib/ingest-writer.js";
 import { batchEvalshaCeiling, evalshaCeiling } from "./lib/redis-ceiling.js";
-import { withRedisCluster, withRedisServer } from "./lib/redis-scope.js";
+import { withRedisCluster, withRedisReplica, withRedisServer } from "./lib/redis-scope.js";
 import { type BenchResult, computeRatios, finishResult, type ResultRow, startResult } from "./lib/results.js";
 
 export interface IngestOptions {
@@ -20,6 +20,8 @@ export interface IngestOptions {
   readonly gateway: boolean;
   /** The Lambda Invoke API row (default on; --no-lambda turns it off). */
   readonly lambda?: boolean;
+  /** The primary-with-a-replica rows, with and without WAIT (default on; --no-replica turns them off). */
+  readonly replica?: boolean;
   readonly connections: number;
   /** CounterWriter maxBatchEvents and maxInFlight; undefined keeps the writer's defaults. */
   readonly flushEvents?: number;
@@ -98,6 +100,47 @@ async function topologyRows(
   return rows;
 }
 
+const replicaScenario = "primary + 1 replica";
+const waitTimeoutMs = 250;
+
+/**
+ * What REDIS_WAIT_REPLICAS=1 costs: the same writer against a primary with one replica, acknowledging at once and
+ * acknowledging only once the replica confirmed (WAIT in the count script's pipeline), phase after phase in one run.
+ */
+async function replicaRows(primary: RedisServer, options: IngestOptions): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const redis = createRedis({ redisUrl: primary.url, redisClusterNodes: undefined }, { name: "bench-ingest-replica" });
+  try {
+    await waitForReady(redis);
+    for (const eventsPerWrite of [options.batch, 1]) {
+      const shape = `${options.shards} shards, ${eventsPerWrite}-event writes`;
+      const atOnce = `CounterWriter, ${shape}, acknowledged at once (REDIS_WAIT_REPLICAS=0)`;
+      for (const replicas of [0, 1]) {
+        const label =
+          replicas === 0
+            ? atOnce
+            : `CounterWriter, ${shape}, acknowledged after WAIT 1 replica (REDIS_WAIT_REPLICAS=1, ${waitTimeoutMs} ms)`;
+        const metrics: Record<string, number> = await writerPhase(redis, [primary], options, {
+          label: `${replicaScenario}: ${label}`,
+          shards: options.shards,
+          eventsPerWrite,
+          replication: { replicas, timeoutMs: waitTimeoutMs },
+        });
+        rows.push({ scenario: replicaScenario, subject: label, baseline: replicas === 0 ? naive : atOnce, metrics });
+      }
+    }
+    const naiveRow: ResultRow = {
+      scenario: replicaScenario,
+      subject: naive,
+      baseline: undefined,
+      metrics: await naivePhase({ redisUrl: primary.url, redisClusterNodes: undefined }, options.duration * 1000),
+    };
+    return [naiveRow, ...rows];
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export async function runIngest(options: IngestOptions): Promise<BenchResult> {
   const started = Date.now();
   const result = startResult("ingest", { ...options }, { name: "perSec", higherIsBetter: true });
@@ -109,6 +152,12 @@ export async function runIngest(options: IngestOptions): Promise<BenchResult> {
     if (options.gateway) result.rows.push(await gatewayRow(server, options));
     if (options.lambda !== false) result.rows.push(await lambdaRow(server, options));
   });
+  if (options.replica !== false) {
+    result.rows.push(...(await withRedisReplica((primary) => replicaRows(primary, options))));
+    result.notes.push(
+      `Replica rows: a primary and one replica (localhost, asynchronous replication) in this run; the WAIT rows' × column is against the same writer acknowledging at once. WAIT blocks the writer's connection until the replica confirms, so concurrent flushes on it queue behind one another: the cost is a replication round trip per flush, not per event.`,
+    );
+  }
   if (options.cluster) {
     const rows = await withRedisCluster((cluster) =>
       topologyRows("3-master cluster", { redisUrl: undefined, redisClusterNodes: cluster.nodeList }, cluster.nodes, options, undefined),
@@ -157,7 +206,8 @@ export function ingestCommand() {
     .option("-c, --connections <n>", "autocannon connections for the gateway run", int, 20)
     .option("--no-cluster", "skip the 3-master cluster runs")
     .option("--no-gateway", "skip the HTTP gateway run")
-    .option("--no-lambda", "skip the Lambda Invoke API run");
+    .option("--no-lambda", "skip the Lambda Invoke API run")
+    .option("--no-replica", "skip the primary-with-a-replica runs (with and without WAIT)");
 }
 
 if (isMain(import.meta.url)) {

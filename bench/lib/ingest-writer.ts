@@ -65,6 +65,8 @@ export interface WriterPhase {
   readonly eventsPerWrite: number;
   /** The writer before batching: one single-event script call per event, sent together (auto-pipelined). */
   readonly perEvent?: boolean;
+  /** WAIT for replicas after each count before answering (REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS). */
+  readonly replication?: { readonly replicas: number; readonly timeoutMs: number };
 }
 
 /** What CounterWriter.write did before the batch script: one count-payment-2.lua call per event. */
@@ -89,7 +91,7 @@ function perEventWriter(redis: RedisClient, shards: number) {
 export async function writerPhase(redis: RedisClient, servers: readonly RedisServer[], options: WriterOptions, phase: WriterPhase) {
   const writer = phase.perEvent
     ? perEventWriter(redis, phase.shards)
-    : new CounterWriter(new CounterStore(redis, phase.shards, dedupeTtlSeconds), {
+    : new CounterWriter(new CounterStore(redis, phase.shards, dedupeTtlSeconds, phase.replication), {
         maxBatchEvents: options.flushEvents,
         maxInFlight: options.flushesInFlight,
       });
