@@ -12,9 +12,12 @@ export function startAggregatorEmf(config: Config, aggregator: Pick<Aggregator, 
     intervalMs: config.metricsIntervalMs,
     sample: () => {
       const leader = aggregator.isLeader();
-      const { lastFoldMs } = aggregator.stats();
+      const { lastFoldMs, degraded, stateLossUnhealed } = aggregator.stats();
       return {
         Leader: { value: leader ? 1 : 0, unit: "Count" },
+        // The leader's view: 1 while it republishes the last good snapshot, and once that outlasts the alert time.
+        Degraded: leader ? { value: degraded ? 1 : 0, unit: "Count" } : undefined,
+        StateLossUnhealed: leader ? { value: stateLossUnhealed ? 1 : 0, unit: "Count" } : undefined,
         FoldMilliseconds: leader && lastFoldMs !== undefined ? { value: lastFoldMs, unit: "Milliseconds" } : undefined,
       };
     },

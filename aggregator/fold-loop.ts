@@ -35,6 +35,8 @@ export interface FoldLoopStats {
   readonly skippedTicks: number;
   /** Publishing the last good snapshot because the counters are below it. */
   readonly degraded: boolean;
+  /** Degraded for longer than STATE_LOSS_ALERT_AFTER_MS: reconcile. */
+  readonly stateLossUnhealed: boolean;
 }
 
 /** One fold: when it ran, what it read, how long it took. */
@@ -73,7 +75,17 @@ export class FoldLoop {
 
   stats(): FoldLoopStats {
     const { lastSeq, lastFoldMs, folds, publishes, skippedTicks } = this;
-    return { epoch: this.epochs.current, lastSeq, lastFoldMs, folds, publishes, skippedTicks, degraded: this.mark.degraded !== undefined };
+    const degraded = this.mark.degraded !== undefined;
+    return {
+      epoch: this.epochs.current,
+      lastSeq,
+      lastFoldMs,
+      folds,
+      publishes,
+      skippedTicks,
+      degraded,
+      stateLossUnhealed: this.mark.unhealed,
+    };
   }
 
   start(): void {

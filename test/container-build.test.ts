@@ -130,7 +130,7 @@ describe("containers of the image", () => {
 
   it("count a payment posted to the ingest gateway into GET /v1/total of the broadcaster", async () => {
     // As in production: the campaign is started once, explicitly; aggregators never start one (CAMPAIGN_AUTOSTART off).
-    const start = run(["reconcile", "--start-campaign"]);
+    const start = image.start(["reconcile", "--start-campaign"], env); // not in `containers`: the tests below index them
     expect(await start.exited).toEqual({ code: 0, signal: null });
     expect(start.output.join("")).toMatch(/Campaign \S+ started: epoch /);
     aggregatorA = run(["aggregator"], { AGGREGATOR_PORT: String(ports.aggregatorA) });
