@@ -68,11 +68,14 @@ export function replicaFailoverScenario(topology: ReplicaFailoverTopology): void
   }, 40000);
 
   afterAll(async () => {
-    await Promise.all(components.map((c) => c.stop()));
-    await gateway?.close();
-    runtime?.redis.disconnect();
-    if (redis) await closeRedis(redis);
-    await redisSet?.stop();
+    try {
+      await Promise.all(components.map((c) => c.stop()));
+      await gateway?.close();
+      runtime?.redis.disconnect();
+      if (redis) await closeRedis(redis);
+    } finally {
+      await redisSet?.stop(); // whatever failed above, no redis-server or Sentinel is left running
+    }
   });
 
   async function readyzStatus(): Promise<number> {
