@@ -13,7 +13,16 @@ let ingest: RedisClient;
 let admin: RedisClient;
 
 function payment(id: string, amount: number): PaymentEvent {
-  return { paymentId: id, amount, currency: "KRW", occurredAt: "2020-11-27T00:00:00Z", type: "payment", campaign: "attempts" };
+  return {
+    paymentId: id,
+    amount,
+    currency: "KRW",
+    occurredAt: "2020-11-27T00:00:00Z",
+    type: "payment",
+    campaign: "attempts",
+    channel: undefined,
+    category: undefined,
+  };
 }
 
 beforeAll(async () => {
