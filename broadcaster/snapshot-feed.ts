@@ -5,10 +5,10 @@ import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../
 import { checkRedisAtStart } from "../core/redis-startup.js";
 import { openStore, PublishedSnapshots, type Store } from "../core/store/index.js";
 import { waitAtMost, withTimeout } from "../core/timeout.js";
+import { type CampaignLookup, CampaignLookups } from "./campaign-lookups.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
-/** found: a snapshot is in the store now; empty: the campaign exists but has published nothing; unknown: no such campaign. */
-export type CampaignLookup = "found" | "empty" | "unknown";
+export type { CampaignLookup } from "./campaign-lookups.js";
 
 export interface FeedReadiness {
   readonly redisStatus: string;
@@ -19,9 +19,6 @@ export interface FeedReadiness {
   readonly subscribed: boolean;
 }
 
-/** A burst of requests for one unknown campaign costs one Redis round trip, not one each. */
-const lookupMemoMs = 1000;
-const maxMemoizedLookups = 1000;
 const lookupTimeoutMs = 2000;
 
 export class SnapshotFeed {
@@ -31,7 +28,14 @@ export class SnapshotFeed {
   readonly data: Store;
   private subscribed = false;
   private redisDownLogged = false;
-  private readonly lookups = new Map<string, Promise<CampaignLookup>>();
+  /** One Redis command per campaign name per second, found or not, however many requests name it. */
+  private readonly lookups = new CampaignLookups((campaign) =>
+    withTimeout(
+      this.loadCampaign(campaign),
+      lookupTimeoutMs,
+      () => new Error(`timed out after ${lookupTimeoutMs} ms looking up campaign ${campaign} in Redis`),
+    ),
+  );
   private resolveFirstSubscription: () => void = () => undefined;
   private readonly firstSubscription = new Promise<void>((resolve) => {
     this.resolveFirstSubscription = resolve;
@@ -80,22 +84,10 @@ export class SnapshotFeed {
     };
   }
 
-  /** Finds a campaign not in the store yet by reading its latest key (memoized briefly, bounded). */
+  /** Finds a campaign not in the store yet in Redis (one command, answers remembered a second, bounded). */
   lookup(campaign: string): Promise<CampaignLookup> {
     if (this.store.get(campaign)) return Promise.resolve("found");
-    const pending = this.lookups.get(campaign);
-    if (pending) return pending;
-    const lookup = withTimeout(
-      this.loadCampaign(campaign),
-      lookupTimeoutMs,
-      () => new Error(`timed out after ${lookupTimeoutMs} ms looking up campaign ${campaign} in Redis`),
-    );
-    if (this.lookups.size < maxMemoizedLookups) {
-      this.lookups.set(campaign, lookup);
-      const forget = () => setTimeout(() => this.lookups.delete(campaign), lookupMemoMs).unref();
-      lookup.then(forget, forget);
-    }
-    return lookup;
+    return this.lookups.lookup(campaign);
   }
 
   async close(): Promise<void> {
@@ -139,10 +131,10 @@ export class SnapshotFeed {
   }
 
   private async loadCampaign(campaign: string): Promise<CampaignLookup> {
-    const [json, exists] = await Promise.all([this.data.snapshots.readLatest(campaign), this.data.snapshots.exists(campaign)]);
-    if (json !== null) this.accept(campaign, json);
+    const { latest, served } = await this.data.snapshots.lookup(campaign);
+    if (latest !== null) this.accept(campaign, latest);
     if (this.store.get(campaign)) return "found";
-    return exists ? "empty" : "unknown";
+    return served ? "empty" : "unknown";
   }
 
   private onMessage(channel: string, message: string): void {
