@@ -6,6 +6,7 @@ import { checkRedisAtStart } from "../core/redis-startup.js";
 import { openStore, PublishedSnapshots, type Store } from "../core/store/index.js";
 import { waitAtMost, withTimeout } from "../core/timeout.js";
 import { type CampaignLookup, CampaignLookups } from "./campaign-lookups.js";
+import { FeedWatchdog } from "./feed-watchdog.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
 export type { CampaignLookup } from "./campaign-lookups.js";
@@ -28,6 +29,8 @@ export class SnapshotFeed {
   readonly data: Store;
   private subscribed = false;
   private redisDownLogged = false;
+  private lastDeliveryAtMs = Date.now();
+  private readonly watchdog: FeedWatchdog;
   /** One Redis command per campaign name per second, found or not, however many requests name it. */
   private readonly lookups = new CampaignLookups((campaign) =>
     withTimeout(
@@ -49,11 +52,31 @@ export class SnapshotFeed {
     this.redis = createRedis(config, { name: "broadcaster" });
     this.sub = createSubscriber(config, "broadcaster-sub");
     this.data = openStore(this.redis, config);
+    this.watchdog = new FeedWatchdog(
+      {
+        lastDeliveryAtMs: () => this.lastDeliveryAtMs,
+        pingSubscriber: () => this.sub.ping(),
+        readLatest: () => this.data.snapshots.readLatest(config.campaign),
+        offer: (json) => this.accept(config.campaign, json),
+        resetSubscriber: (reason) => {
+          this.logger.warn({ reason }, "snapshot feed stale: reconnecting the subscriber connection");
+          this.subscribed = false;
+          this.sub.disconnect(true);
+        },
+        resetCommandConnection: (reason) => {
+          this.logger.warn({ reason }, "snapshot feed stale: reconnecting the command connection");
+          this.redis.disconnect(true);
+        },
+      },
+      config.heartbeatMs,
+    );
   }
 
   /** Subscribes and loads the latest snapshot; waits at most `timeoutMs` for Redis, then keeps trying in the background. */
   async start(timeoutMs = 5000): Promise<void> {
     this.sub.on("pmessage", (_pattern: string, channel: string, message: string) => this.onMessage(channel, message));
+    this.lastDeliveryAtMs = Date.now();
+    this.watchdog.start();
     // ioredis resubscribes by itself after a reconnect; we subscribe again too (harmless, Redis keeps one pattern)
     // so we know when the subscription is live, and reload latest to cover what was published while we were away.
     this.sub.on("ready", () => void this.subscribe());
@@ -90,7 +113,13 @@ export class SnapshotFeed {
     return this.lookups.lookup(campaign);
   }
 
+  /** Half-open connections the watchdog reset so far. */
+  get watchdogResets(): number {
+    return this.watchdog.resets;
+  }
+
   async close(): Promise<void> {
+    this.watchdog.stop();
     this.subscribed = false;
     await Promise.all([closeRedis(this.sub), closeRedis(this.redis)]);
   }
@@ -138,15 +167,18 @@ export class SnapshotFeed {
   }
 
   private onMessage(channel: string, message: string): void {
+    this.lastDeliveryAtMs = Date.now();
     const campaign = PublishedSnapshots.campaignOfChannel(channel);
     if (campaign !== undefined) this.accept(campaign, message);
   }
 
-  private accept(campaign: string, json: string): void {
+  /** Offers a snapshot to the store; true when it replaced what the store had. */
+  private accept(campaign: string, json: string): boolean {
     try {
-      this.store.offer(campaign, json);
+      return this.store.offer(campaign, json) !== undefined;
     } catch (err) {
       this.logger.warn({ err, campaign }, "dropped a snapshot that is not valid");
+      return false;
     }
   }
 }
