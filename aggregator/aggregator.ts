@@ -12,8 +12,6 @@ import { createAggregatorMetrics } from "./metrics.js";
 import { milestoneWebhook } from "./milestone-webhook.js";
 import { ThrottledLog } from "./throttled-log.js";
 
-/** Renewed every fold tick, so with 100 ms folds the lease survives ~20 missed renewals. */
-export const defaultLeaseMs = 2000;
 const releaseTimeoutMs = 1000;
 
 export interface AggregatorOptions {
@@ -21,6 +19,7 @@ export interface AggregatorOptions {
   readonly logger?: Logger;
   /** A client to use instead of creating one; the caller keeps ownership and closes it. */
   readonly redis?: RedisClient;
+  /** The lease length; LEASE_MS (config.leaseMs) by default. */
   readonly leaseMs?: number;
   /** Registry for the aggregator's metrics; a fresh one by default. */
   readonly registry?: Registry;
@@ -46,7 +45,8 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   redis.on("error", onRedisError);
 
   const store = openStore(redis, config);
-  const lease = new LeaderLease(store.lease, config.campaign, options.leaseMs ?? defaultLeaseMs);
+  const lease = new LeaderLease(store.lease, config.campaign, options.leaseMs ?? config.leaseMs);
+  lease.startRenewing();
   const metrics = createAggregatorMetrics(options.registry);
   const loop = new FoldLoop({ config, store, lease, logger, errors, metrics });
   const isLeader = () => loop.isLeader();
@@ -80,6 +80,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const stop = async () => {
     await history.stop();
     await loop.stop();
+    lease.stopRenewing();
     if (lease.held) {
       const released = await withTimeout(lease.release(), releaseTimeoutMs, () => new Error("release timed out")).catch(() => false);
       logger.info({ released }, released ? "lease released" : "lease not released; it lapses on its own");

@@ -7,6 +7,7 @@ export class LeaderLease {
   /** Unique per process start, so a restarted aggregator never mistakes an old lease for its own. */
   readonly token = `${hostname()}:${process.pid}:${randomUUID()}`;
   private heldUntilMs = 0;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: LeaseStore,
@@ -30,6 +31,26 @@ export class LeaderLease {
     return acquired;
   }
 
+  /**
+   * Renews the lease every third of its length while held, on a timer of its own: a fold that takes long (or a
+   * FOLD_INTERVAL_MS longer than the lease) cannot let it lapse, since the fold's tick is not what keeps it.
+   * A failed renewal leaves the local view to expire on its own; the publish script checks the lease anyway.
+   */
+  startRenewing(): void {
+    this.renewTimer ??= setInterval(
+      () => {
+        if (this.held) this.tryAcquire().catch(() => undefined);
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    this.renewTimer.unref();
+  }
+
+  stopRenewing(): void {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
   /** Forget the lease locally (the publish script said another owner holds it). */
   lose(): void {
     this.heldUntilMs = 0;
@@ -37,6 +58,7 @@ export class LeaderLease {
 
   /** Releases the lease in Redis if this aggregator holds it, so a standby takes over at its next tick. */
   async release(): Promise<boolean> {
+    this.stopRenewing();
     this.heldUntilMs = 0;
     return this.store.release(this.campaign, this.token);
   }

@@ -5,11 +5,12 @@ import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../
 import { checkRedisAtStart } from "../core/redis-startup.js";
 import { openStore, PublishedSnapshots, type Store } from "../core/store/index.js";
 import { waitAtMost, withTimeout } from "../core/timeout.js";
+import { type CampaignLookup, CampaignLookups } from "./campaign-lookups.js";
+import { FeedWatchdog } from "./feed-watchdog.js";
 import { MarkWitness } from "./mark-witness.js";
 import type { SnapshotStore } from "./snapshot-store.js";
 
-/** found: a snapshot is in the store now; empty: the campaign exists but has published nothing; unknown: no such campaign. */
-export type CampaignLookup = "found" | "empty" | "unknown";
+export type { CampaignLookup } from "./campaign-lookups.js";
 
 export interface FeedReadiness {
   readonly redisStatus: string;
@@ -20,9 +21,6 @@ export interface FeedReadiness {
   readonly subscribed: boolean;
 }
 
-/** A burst of requests for one unknown campaign costs one Redis round trip, not one each. */
-const lookupMemoMs = 1000;
-const maxMemoizedLookups = 1000;
 const lookupTimeoutMs = 2000;
 
 export class SnapshotFeed {
@@ -33,7 +31,16 @@ export class SnapshotFeed {
   private readonly witness: MarkWitness;
   private subscribed = false;
   private redisDownLogged = false;
-  private readonly lookups = new Map<string, Promise<CampaignLookup>>();
+  private lastDeliveryAtMs = Date.now();
+  private readonly watchdog: FeedWatchdog;
+  /** One Redis command per campaign name per second, found or not, however many requests name it. */
+  private readonly lookups = new CampaignLookups((campaign) =>
+    withTimeout(
+      this.loadCampaign(campaign),
+      lookupTimeoutMs,
+      () => new Error(`timed out after ${lookupTimeoutMs} ms looking up campaign ${campaign} in Redis`),
+    ),
+  );
   private resolveFirstSubscription: () => void = () => undefined;
   private readonly firstSubscription = new Promise<void>((resolve) => {
     this.resolveFirstSubscription = resolve;
@@ -48,11 +55,31 @@ export class SnapshotFeed {
     this.sub = createSubscriber(config, "broadcaster-sub");
     this.data = openStore(this.redis, config);
     this.witness = new MarkWitness(config, store, this.data.snapshots, logger);
+    this.watchdog = new FeedWatchdog(
+      {
+        lastDeliveryAtMs: () => this.lastDeliveryAtMs,
+        pingSubscriber: () => this.sub.ping(),
+        readLatest: () => this.data.snapshots.readLatest(config.campaign),
+        offer: (json) => this.accept(config.campaign, json),
+        resetSubscriber: (reason) => {
+          this.logger.warn({ reason }, "snapshot feed stale: reconnecting the subscriber connection");
+          this.subscribed = false;
+          this.sub.disconnect(true);
+        },
+        resetCommandConnection: (reason) => {
+          this.logger.warn({ reason }, "snapshot feed stale: reconnecting the command connection");
+          this.redis.disconnect(true);
+        },
+      },
+      config.heartbeatMs,
+    );
   }
 
   /** Subscribes and loads the latest snapshot; waits at most `timeoutMs` for Redis, then keeps trying in the background. */
   async start(timeoutMs = 5000): Promise<void> {
     this.sub.on("pmessage", (_pattern: string, channel: string, message: string) => this.onMessage(channel, message));
+    this.lastDeliveryAtMs = Date.now();
+    this.watchdog.start();
     // ioredis resubscribes by itself after a reconnect; we subscribe again too (harmless, Redis keeps one pattern)
     // so we know when the subscription is live, and reload latest to cover what was published while we were away.
     this.sub.on("ready", () => void this.subscribe());
@@ -84,25 +111,19 @@ export class SnapshotFeed {
     };
   }
 
-  /** Finds a campaign not in the store yet by reading its latest key (memoized briefly, bounded). */
+  /** Finds a campaign not in the store yet in Redis (one command, answers remembered a second, bounded). */
   lookup(campaign: string): Promise<CampaignLookup> {
     if (this.store.get(campaign)) return Promise.resolve("found");
-    const pending = this.lookups.get(campaign);
-    if (pending) return pending;
-    const lookup = withTimeout(
-      this.loadCampaign(campaign),
-      lookupTimeoutMs,
-      () => new Error(`timed out after ${lookupTimeoutMs} ms looking up campaign ${campaign} in Redis`),
-    );
-    if (this.lookups.size < maxMemoizedLookups) {
-      this.lookups.set(campaign, lookup);
-      const forget = () => setTimeout(() => this.lookups.delete(campaign), lookupMemoMs).unref();
-      lookup.then(forget, forget);
-    }
-    return lookup;
+    return this.lookups.lookup(campaign);
+  }
+
+  /** Half-open connections the watchdog reset so far. */
+  get watchdogResets(): number {
+    return this.watchdog.resets;
   }
 
   async close(): Promise<void> {
+    this.watchdog.stop();
     this.subscribed = false;
     this.witness.stop();
     await Promise.all([closeRedis(this.sub), closeRedis(this.redis)]);
@@ -148,22 +169,25 @@ export class SnapshotFeed {
   }
 
   private async loadCampaign(campaign: string): Promise<CampaignLookup> {
-    const [json, exists] = await Promise.all([this.data.snapshots.readLatest(campaign), this.data.snapshots.exists(campaign)]);
-    if (json !== null) this.accept(campaign, json);
+    const { latest, served } = await this.data.snapshots.lookup(campaign);
+    if (latest !== null) this.accept(campaign, latest);
     if (this.store.get(campaign)) return "found";
-    return exists ? "empty" : "unknown";
+    return served ? "empty" : "unknown";
   }
 
   private onMessage(channel: string, message: string): void {
+    this.lastDeliveryAtMs = Date.now();
     const campaign = PublishedSnapshots.campaignOfChannel(channel);
     if (campaign !== undefined) this.accept(campaign, message);
   }
 
-  private accept(campaign: string, json: string): void {
+  /** Offers a snapshot to the store; true when it replaced what the store had. */
+  private accept(campaign: string, json: string): boolean {
     try {
-      this.store.offer(campaign, json);
+      return this.store.offer(campaign, json) !== undefined;
     } catch (err) {
       this.logger.warn({ err, campaign }, "dropped a snapshot that is not valid");
+      return false;
     }
   }
 }

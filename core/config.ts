@@ -56,6 +56,11 @@ export const configSchema = z
     SHARDS: z.coerce.number().int().min(1).max(16384).default(64),
     FOLD_INTERVAL_MS: z.coerce.number().int().min(10).max(60000).default(100),
     HEARTBEAT_MS: z.coerce.number().int().min(100).max(60000).default(1000),
+    // Renewed on its own timer (a third of the lease), not by the fold: a slow fold or a long FOLD_INTERVAL_MS
+    // cannot lapse it; it bounds how long a dead leader's campaign goes without a publisher.
+    LEASE_MS: z.coerce.number().int().min(500).max(60000).default(2000),
+    MAX_CHANNELS: z.coerce.number().int().min(1).max(1000).default(100),
+    MAX_CATEGORIES: z.coerce.number().int().min(1).max(1000).default(100),
     DEDUPE_TTL_SECONDS: z.coerce
       .number()
       .int()
@@ -133,6 +138,12 @@ export interface Config extends Required<RedisSettings> {
   readonly shards: number;
   readonly foldIntervalMs: number;
   readonly heartbeatMs: number;
+  /** The aggregator lease; renewed every third of it. */
+  readonly leaseMs: number;
+  /** Distinct channel names counted under their own name; the rest count in "(other)". */
+  readonly maxChannels: number;
+  /** Distinct category names counted under their own name; the rest count in "(other)". */
+  readonly maxCategories: number;
   readonly dedupeTtlSeconds: number;
   readonly ingestPort: number;
   readonly lambdaPort: number;
@@ -206,6 +217,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shards: c.SHARDS,
     foldIntervalMs: c.FOLD_INTERVAL_MS,
     heartbeatMs: c.HEARTBEAT_MS,
+    leaseMs: c.LEASE_MS,
+    maxChannels: c.MAX_CHANNELS,
+    maxCategories: c.MAX_CATEGORIES,
     dedupeTtlSeconds: c.DEDUPE_TTL_SECONDS,
     ingestPort: c.INGEST_PORT,
     lambdaPort: c.LAMBDA_PORT,

@@ -71,6 +71,12 @@ try {
     const marks = await store.dedupeMarks.read(config.campaign);
     return reconcile(file.events, marks, await store.totals.read(config.campaign));
   };
+  const unfinished = await store.rebuild.unfinished(config.campaign);
+  if (unfinished !== undefined)
+    console.log(
+      `A rebuild started at ${unfinished.startedAt} (${unfinished.token}) has not finished: ingest is fenced (REBUILD_IN_PROGRESS) ` +
+        `and the aggregator is not publishing.${opts.rebuild ? " Resuming it." : " Run with --rebuild to finish it."}\n`,
+    );
   const before = await compare();
   console.log(formatSummary(config.campaign, before, exportNote));
   let exitCode = before.matches ? 0 : 2;
@@ -80,7 +86,8 @@ try {
     const result = await rebuildCounters(store, config, [...file.events.values()], (n) => progress && replayBar.update(n));
     if (progress) replayBar.stop();
     console.log(
-      `\nRebuilt: ${result.counted} events counted, ${result.deletedKeys} old keys removed, epoch ${result.previousEpoch ?? "(none: state was lost)"} -> ${result.epoch}`,
+      `\nRebuilt: ${result.counted} events counted, ${result.deletedKeys} old dedupe marks removed, epoch ${result.previousEpoch ?? "(none: state was lost)"} -> ${result.epoch}` +
+        (result.resumed ? ` (finished the rebuild started at ${result.resumed.startedAt})` : ""),
     );
     const after = await compare();
     console.log(formatSummary(config.campaign, after, "after the rebuild"));

@@ -1,7 +1,9 @@
 // Rebuilds a campaign's counters from the payments export under a new epoch, so viewers and aggregators see a fresh history.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { Config } from "../core/config.js";
 import { compareEpochs } from "../core/snapshot.js";
-import { newEpochId, type Store } from "../core/store/index.js";
+import { newEpochId, type Store, type UnfinishedRebuild } from "../core/store/index.js";
 import { CounterWriter } from "../ingest/domain/counter-writer.js";
 import type { PaymentEvent } from "../ingest/domain/payment-event.js";
 
@@ -10,18 +12,25 @@ export interface RebuildResult {
   readonly previousEpoch: string | null;
   readonly counted: number;
   readonly deletedKeys: number;
+  /** The rebuild that died midway and that this one finished, if any. */
+  readonly resumed: UnfinishedRebuild | undefined;
 }
 
 const chunkSize = 1000;
 
 /**
- * 1. Marks the campaign as rebuilding: the current epoch stays (so nothing treats the campaign as new or lost), and the
+ * 1. Records the rebuild in the meta hash and fences every shard: from here ingest counts nothing (its calls are refused
+ *    with REBUILD_IN_PROGRESS, nothing written, and its senders retry them after the rebuild: exactly once).
+ * 2. Marks the campaign as rebuilding: the current epoch stays (so nothing treats the campaign as new or lost), and the
  *    aggregator republishes the last good snapshot, marked degraded, instead of a partial replay.
- * 2. Deletes the shard counters and dedupe marks. 3. Replays every export event through the counting script.
- * 4. Makes a new epoch current, ordered after the old one, with a fresh mark: the aggregator adopts it and publishes
- *    the exact total; viewers accept its seq as a new history. A rebuild that dies midway leaves the campaign in its old
- *    epoch, degraded; running it again starts over.
- * Events ingested while it runs and missing from the export are lost: pause ingest or export after it stopped.
+ * 3. Deletes the shard counters (keeping the fence), the dedupe marks and the dimension registry.
+ * 4. Replays every export event through the counting script, through the fence.
+ * 5. Makes a new epoch current, ordered after the old one, with a fresh mark (the aggregator adopts it and publishes the
+ *    exact total; viewers accept its seq as a new history), then lifts the fences.
+ * A rebuild that died midway leaves the fences and the old epoch, degraded: nothing is counted and nothing lower is
+ * published, so nothing is lost or doubled. Running it again takes the fence over and starts from step 2 again.
+ * Events counted before the fence that are missing from the export are not kept: the comparison printed before the
+ * rebuild lists them (counted, not in the export).
  */
 export async function rebuildCounters(
   store: Store,
@@ -30,8 +39,10 @@ export async function rebuildCounters(
   onProgress: (replayed: number) => void = () => undefined,
 ): Promise<RebuildResult> {
   const { campaign } = config;
+  const token = `${hostname()}:${process.pid}:${randomBytes(6).toString("hex")}`;
   const state = await store.snapshots.readState(campaign);
-  const previousEpoch = state.epoch ?? null;
+  const resumed = await store.rebuild.begin(campaign, token, state.epoch);
+  const previousEpoch = (resumed === undefined ? state.epoch : resumed.previousEpoch) ?? null;
   // After the current epoch, and after a dead rebuild's, so every viewer orders the new history last.
   const after = [state.epoch, state.rebuilding]
     .filter((e): e is string => e !== undefined)
@@ -39,8 +50,10 @@ export async function rebuildCounters(
     .at(-1);
   const epoch = newEpochId(new Date(), after);
   await store.snapshots.beginRebuild(campaign, epoch);
-  const deletedKeys = await store.dedupeMarks.clearWithCounters(campaign);
-  const writer = new CounterWriter(store.counters);
+  await store.rebuild.resetShards(campaign, token);
+  const deletedKeys = await store.dedupeMarks.clear(campaign);
+  await store.counters.dimensions.clear(campaign);
+  const writer = new CounterWriter(store.counters.withFencePass(token));
   let counted = 0;
   for (let i = 0; i < events.length; i += chunkSize) {
     const outcomes = await writer.write(events.slice(i, i + chunkSize));
@@ -48,7 +61,8 @@ export async function rebuildCounters(
     onProgress(Math.min(i + chunkSize, events.length));
   }
   await store.snapshots.finishRebuild(campaign, epoch);
-  return { epoch, previousEpoch, counted, deletedKeys };
+  await store.rebuild.finish(campaign, token);
+  return { epoch, previousEpoch, counted, deletedKeys, resumed };
 }
 
 export type StartCampaignResult =

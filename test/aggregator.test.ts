@@ -88,6 +88,7 @@ describe("aggregator fold", () => {
       await redis.hincrby(keys.shard(i).counters, "count", 1);
       await redis.hincrby(keys.shard(i).counters, `ch:${i % 2 ? "app" : "web"}:a`, i + 1);
     }
+    await redis.sadd(keys.channelNames, "app", "web"); // the names the writer registered (a fold reads only those)
     await start(config);
     const snapshot = await waitFor(() => latest(keys), "first snapshot");
     expect(snapshot.total).toBe(String((64 * 65) / 2));

@@ -112,12 +112,12 @@ describe("count-payments script", () => {
         "sizes that do not add up",
         raw(
           [campaignKeys("s3", 16).shard(1).counters, campaignKeys("s3", 16).shard(1).seen("g"), campaignKeys("s3", 16).shard(1).seen("h")],
-          ["3600", "1", "1", "100", "", "", "100", "", ""],
+          ["3600", "1", "", "1", "100", "", "", "100", "", ""],
         ),
       ],
       [
         "missing values",
-        raw([campaignKeys("s3", 16).shard(1).counters, campaignKeys("s3", 16).shard(1).seen("g")], ["3600", "1", "1", "100"]),
+        raw([campaignKeys("s3", 16).shard(1).counters, campaignKeys("s3", 16).shard(1).seen("g")], ["3600", "1", "", "1", "100"]),
       ],
     ];
     for (const [name, promise] of bad) await expect(promise, name).rejects.toThrow(/count-payments/);

@@ -138,10 +138,30 @@ describe("dashboard", () => {
     await p.post(7_400_000, { channel: "app", category: "shoes" });
     await p.post(4_600_000, { channel: "web", category: "outer" });
     await p.post(500_000, { type: "refund" });
-    // Last year's curve, as its aggregator would have recorded it (per minute), to overlay at the same elapsed time.
-    const lastYear = campaignKeys("lastyear", 8).history;
+    // Last year's curve, as its aggregator would have recorded it (per minute), to overlay at the same elapsed time,
+    // and the last snapshot it published (what makes it a campaign the broadcaster knows).
+    const lastYear = campaignKeys("lastyear", 8);
     const start = Math.floor(Date.now() / 60_000) * 60 - 600;
-    await p.server.cli("hset", lastYear, `m:${start}`, "1000000,1", `m:${start + 60}`, "9000000,5", `m:${start + 120}`, "20000000,9");
+    await p.server.cli(
+      "hset",
+      lastYear.history,
+      `m:${start}`,
+      "1000000,1",
+      `m:${start + 60}`,
+      "9000000,5",
+      `m:${start + 120}`,
+      "20000000,9",
+    );
+    const lastSnapshot = {
+      campaign: "lastyear",
+      epoch: "e2019",
+      seq: 99,
+      at: new Date(start * 1000).toISOString(),
+      currency: "KRW",
+      total: "20000000",
+      count: 9,
+    };
+    await p.server.cli("set", lastYear.latest, JSON.stringify(lastSnapshot));
     await eventually(
       async () => (((await (await fetch(`${p.base}/v1/total`)).json()) as { total: string }).total === "13000000" ? true : undefined),
       5000,

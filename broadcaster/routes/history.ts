@@ -8,6 +8,8 @@ import { campaignParam, replyLater, writeError, writeJson } from "../http.js";
 import { parseHistoryQuery } from "./history-query.js";
 import { memoized } from "./memo.js";
 
+const emptySeries = { seconds: [], minutes: [] };
+
 /** A burst of dashboard reloads costs one read per campaign per second. */
 const memoMs = 1000;
 
@@ -17,6 +19,12 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   const readMilestones = memoized(memoMs, (campaign: string) => history.readMilestones(campaign));
 
   const answer = (res: HttpResponse, body: unknown) => writeJson(res, 200, JSON.stringify(body), { "Cache-Control": "public, max-age=1" });
+  // A name Redis does not know costs its one lookup (remembered a second), never a read of its history: it is
+  // answered as a campaign with nothing recorded, as before (a dashboard may name a previous campaign not set up yet).
+  const ifKnown = <T>(campaign: string, read: (campaign: string) => Promise<T>): Promise<T | undefined> =>
+    campaign === ctx.config.campaign || ctx.store.get(campaign) !== undefined
+      ? read(campaign)
+      : ctx.feed.lookup(campaign).then((found) => (found === "unknown" ? undefined : read(campaign)));
 
   app.get("/v1/history", (res, req) => {
     const param = campaignParam(req, ctx.config.campaign);
@@ -24,8 +32,8 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     const parsed = parseHistoryQuery(queryParam(req, "from") ?? "", queryParam(req, "to") ?? "", queryParam(req, "step") ?? "");
     if (!parsed.ok) return writeError(res, 400, "INVALID_QUERY", parsed.message);
     const { campaign } = param;
-    replyLater(res, readSeries(campaign), (series) => {
-      const { step, points } = selectPoints(series, parsed.query, Math.floor(Date.now() / 1000));
+    replyLater(res, ifKnown(campaign, readSeries), (series) => {
+      const { step, points } = selectPoints(series ?? emptySeries, parsed.query, Math.floor(Date.now() / 1000));
       answer(res, { campaign, step, points });
     });
   });
@@ -34,6 +42,6 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     const param = campaignParam(req, ctx.config.campaign);
     if (!param.ok) return writeError(res, 400, "INVALID_CAMPAIGN", param.message);
     const { campaign } = param;
-    replyLater(res, readMilestones(campaign), (milestones) => answer(res, { campaign, milestones }));
+    replyLater(res, ifKnown(campaign, readMilestones), (milestones) => answer(res, { campaign, milestones: milestones ?? [] }));
   });
 }

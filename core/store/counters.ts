@@ -2,7 +2,8 @@
 import { isCluster, type RedisClient } from "../redis.js";
 import { shardOf } from "../shard.js";
 import { queueScript, registerScripts, runScript } from "./commands.js";
-import { UnexpectedReplyError } from "./errors.js";
+import { type DimensionLimits, DimensionRegistry } from "./dimension-registry.js";
+import { CountersFencedError, UnexpectedReplyError } from "./errors.js";
 import { type CampaignKeys, campaignKeys } from "./keys.js";
 import { ReplicaWait, type ReplicaWaitOptions } from "./replica-wait.js";
 
@@ -16,6 +17,11 @@ export interface CountItem {
   readonly category: string | undefined;
   /** The shard: CounterStore.shardOf(paymentId), computed once per event by the caller. */
   readonly shard: number;
+  /**
+   * A token unique to this event in this caller's request, written into the dedupe mark: when a reply is lost (a
+   * timeout) and the same attempt is sent again, the script recognises its own mark and answers "counted".
+   */
+  readonly attempt?: string;
 }
 
 /** counted: first delivery; duplicate: same id and signed amount counted before; conflict: same id, other amount or kind. */
@@ -24,20 +30,39 @@ export type CountOutcome = "counted" | "duplicate" | "conflict";
 /** The script's own limit (count-payments-n.lua): it keeps sums of up to 4096 amounts of 10^12 exact. */
 export const maxEventsPerScriptCall = 4096;
 
-const outcomes: Readonly<Record<number, CountOutcome>> = { 1: "counted", 0: "duplicate", [-1]: "conflict" };
+/** 2: counted before by this same attempt (its reply was lost); to the caller that is "counted". */
+const outcomes: Readonly<Record<number, CountOutcome>> = { 1: "counted", 2: "counted", 0: "duplicate", [-1]: "conflict" };
 
 /** One group of a count-payments call: a shard counters hash, its events' dedupe keys, and 3 values per event. */
 export interface CountGroup {
   readonly counters: string;
   readonly seen: readonly string[];
-  /** Signed amount (decimal), channel ("" for none), category ("" for none), per event in the order of `seen`. */
+  /** Mark (signed amount, optionally ":<attempt>"), channel ("" for none), category ("" for none), per event. */
   readonly values: readonly string[];
 }
 
-/** The KEYS and ARGV of count-payments-n.lua for these groups (see its header): the one encoder of that protocol. */
-export function encodeCountCall(groups: readonly CountGroup[], dedupeTtlSeconds: number): { keys: string[]; args: string[] } {
+/** The dedupe mark of an event: its signed amount, then ":<attempt>" when the writer gave one (see CountItem.attempt). */
+export function markOf(signedAmount: number, attempt: string | undefined): string {
+  return attempt === undefined ? String(signedAmount) : `${signedAmount}:${attempt}`;
+}
+
+/** The signed amount a dedupe mark holds (written with or without an attempt token), or undefined if it is not a mark. */
+export function amountOfMark(mark: string): bigint | undefined {
+  const match = /^(-?\d+)(?::.*)?$/.exec(mark);
+  return match ? BigInt(match[1]!) : undefined;
+}
+
+/**
+ * The KEYS and ARGV of count-payments-n.lua for these groups (see its header): the one encoder of that protocol.
+ * `fencePass` is "" for ingest, or the token of the rebuild that fenced the shards and replays into them.
+ */
+export function encodeCountCall(
+  groups: readonly CountGroup[],
+  dedupeTtlSeconds: number,
+  fencePass = "",
+): { keys: string[]; args: string[] } {
   const keys = groups.map((g) => g.counters);
-  const args = [String(dedupeTtlSeconds), String(groups.length)];
+  const args = [String(dedupeTtlSeconds), String(groups.length), fencePass];
   for (const g of groups) {
     keys.push(...g.seen);
     args.push(String(g.seen.length));
@@ -48,8 +73,17 @@ export function encodeCountCall(groups: readonly CountGroup[], dedupeTtlSeconds:
 
 const clusterRedirect = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN) /;
 
+export interface CounterStoreOptions extends Partial<ReplicaWaitOptions> {
+  /** Caps on distinct channel and category names (MAX_CHANNELS, MAX_CATEGORIES); beyond them "(other)". */
+  readonly limits?: DimensionLimits;
+  /** The token of the rebuild whose fence this store may count through (reconcile --rebuild only). */
+  readonly fencePass?: string;
+}
+
 export class CounterStore {
   private readonly cluster: boolean;
+  private readonly registry: DimensionRegistry;
+  private readonly fencePass: string;
   private lastCampaign = "";
   private lastKeys: CampaignKeys | undefined;
   private readonly replicaWait: ReplicaWait | undefined;
@@ -58,13 +92,32 @@ export class CounterStore {
     private readonly redis: RedisClient,
     readonly shards: number,
     private readonly dedupeTtlSeconds: number,
-    /** WAIT for replicas after each count (REDIS_WAIT_REPLICAS > 0): a count is answered only once they hold it. */
-    replication?: ReplicaWaitOptions,
+    /** Name caps, the rebuild fence pass, and WAIT for replicas after each count (replicas > 0). */
+    private readonly options: CounterStoreOptions = {},
   ) {
     registerScripts(redis);
     if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`shards must be a positive integer, got ${shards}`);
     this.cluster = isCluster(redis);
-    this.replicaWait = replication && replication.replicas > 0 ? new ReplicaWait(redis, replication) : undefined;
+    this.replicaWait =
+      options.replicas !== undefined && options.replicas > 0
+        ? new ReplicaWait(redis, {
+            replicas: options.replicas,
+            timeoutMs: options.timeoutMs ?? 250,
+            onUnreplicated: options.onUnreplicated,
+          })
+        : undefined;
+    this.registry = new DimensionRegistry(redis, shards, options.limits);
+    this.fencePass = options.fencePass ?? "";
+  }
+
+  /** The same store counting through the fence of the rebuild holding `token` (only that rebuild's replay uses it). */
+  withFencePass(token: string): CounterStore {
+    return new CounterStore(this.redis, this.shards, this.dedupeTtlSeconds, { ...this.options, fencePass: token });
+  }
+
+  /** The campaign's registry of dimension names (the rebuild clears it). */
+  get dimensions(): DimensionRegistry {
+    return this.registry;
   }
 
   /** FNV-1a(paymentId) mod shards: where an event is counted (and deduplicated). */
@@ -93,6 +146,7 @@ export class CounterStore {
     if (items.length === 0) return [];
     if (items.length > maxEventsPerScriptCall)
       throw new RangeError(`at most ${maxEventsPerScriptCall} events per call, got ${items.length}`);
+    const bucketOf = await this.registry.resolve(items);
     // The script takes the events group by group (one group per shard hash): order them so, and map the answers back.
     const groups = new Map<string, { counters: string; seen: string[]; values: string[]; indexes: number[] }>();
     for (let i = 0; i < items.length; i++) {
@@ -104,11 +158,21 @@ export class CounterStore {
         groups.set(shard.counters, group);
       }
       group.seen.push(shard.seen(item.paymentId));
-      group.values.push(String(item.signedAmount), item.channel ?? "", item.category ?? "");
+      group.values.push(
+        markOf(item.signedAmount, item.attempt),
+        bucketOf(item.campaign, "ch", item.channel),
+        bucketOf(item.campaign, "cat", item.category),
+      );
       group.indexes.push(i);
     }
-    const { keys, args } = encodeCountCall([...groups.values()], this.dedupeTtlSeconds);
-    const results = await this.runCount(keys, args);
+    const { keys, args } = encodeCountCall([...groups.values()], this.dedupeTtlSeconds, this.fencePass);
+    const results = await this.runCount(keys, args).catch((err: unknown) => {
+      // The script's own refusal: Redis replies "REBUILDING <message>" (an error reply), nothing was written.
+      if (!(err instanceof Error && err.message.startsWith("REBUILDING"))) throw err;
+      // A rebuild clears the name registry too: learn it again afterwards.
+      for (const item of items) this.registry.forget(item.campaign);
+      throw new CountersFencedError(err.message);
+    });
     if (!Array.isArray(results) || results.length !== items.length)
       throw new UnexpectedReplyError(
         `count-payments script returned ${Array.isArray(results) ? results.length : typeof results} results for ${items.length} events`,

@@ -1,15 +1,13 @@
-// The dedupe marks of a campaign (sc:{<campaign>:<shard>}:seen:<id> = signed amount), for reconciliation: scanned on
-// every master in cluster mode, and cleared with the counters before a rebuild replays the export.
+// The dedupe marks of a campaign (sc:{<campaign>:<shard>}:seen:<id> = signed amount, then ":<attempt token>" when the
+// writer gave one), for reconciliation: scanned on every master in cluster mode, and cleared before a rebuild replays.
 import { isCluster, type RedisClient } from "../redis.js";
-import { campaignKeys, paymentIdOfSeenKey, seenKeyPattern } from "./keys.js";
+import { amountOfMark } from "./counters.js";
+import { paymentIdOfSeenKey, seenKeyPattern } from "./keys.js";
 
 type NodeClient = Pick<RedisClient, "scan" | "pipeline">;
 
 export class DedupeMarkStore {
-  constructor(
-    private readonly redis: RedisClient,
-    private readonly shards: number,
-  ) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Every dedupe mark: paymentId -> signed amount as counted (a refund is negative). */
   async read(campaign: string, onProgress: (marks: number) => void = () => undefined): Promise<Map<string, bigint>> {
@@ -22,17 +20,17 @@ export class DedupeMarkStore {
       keys.forEach((key, i) => {
         const id = paymentIdOfSeenKey(key);
         const value = results[i]?.[1];
-        if (id !== undefined && typeof value === "string" && /^-?\d+$/.test(value)) marks.set(id, BigInt(value));
+        const amount = typeof value === "string" ? amountOfMark(value) : undefined;
+        if (id !== undefined && amount !== undefined) marks.set(id, amount);
       });
       onProgress(marks.size);
     });
     return marks;
   }
 
-  /** Deletes the campaign's shard counters and every dedupe mark; returns how many keys went. */
-  async clearWithCounters(campaign: string): Promise<number> {
+  /** Deletes every dedupe mark of the campaign (the rebuild fences and resets the counters first); returns how many went. */
+  async clear(campaign: string): Promise<number> {
     let deleted = 0;
-    for (const key of campaignKeys(campaign, this.shards).shardCounters) deleted += await this.redis.del(key);
     await this.forEachBatch(campaign, async (node, keys) => {
       const pipeline = node.pipeline();
       for (const key of keys) pipeline.unlink(key);

@@ -39,3 +39,10 @@ export class UnexpectedReplyError extends StoreError {
     super("UNEXPECTED_REPLY", message);
   }
 }
+
+/** reconcile --rebuild holds the shard's fence: nothing was counted, and the same call succeeds once it is done. */
+export class CountersFencedError extends StoreError {
+  constructor(message: string) {
+    super("REBUILD_IN_PROGRESS", message.replace(/^REBUILDING /, ""));
+  }
+}

@@ -2,9 +2,12 @@
 // The layout is documented in docs/architecture.md ("Redis layout").
 //
 // Layout (campaign "bf", shard 17):
-//   sc:{bf:17}:c            HASH  shard counters: net, count, refunded, refunds, dups, ch:<name>:n/:a, cat:<name>:n/:a
-//   sc:{bf:17}:seen:<id>    STRING dedupe mark for one paymentId (SET NX EX), value = signed amount
-//   sc:{bf}:meta            HASH  epoch, seq
+//   sc:{bf:17}:c            HASH  shard counters: net, count, refunded, refunds, dups, ch:<name>:n/:a, cat:<name>:n/:a,
+//                                 and fence (a rebuild's token while it rebuilds the shard)
+//   sc:{bf:17}:seen:<id>    STRING dedupe mark for one paymentId (SET NX EX), value = signed amount[:attempt token]
+//   sc:{bf}:meta            HASH  epoch, seq, the published mark, good/goodSeq, rebuilding (the epoch a rebuild writes), rebuildToken / rebuildFrom (the rebuild under way)
+//   sc:{bf}:channels        SET   channel names counted under their own name (at most MAX_CHANNELS)
+//   sc:{bf}:categories      SET   category names counted under their own name (at most MAX_CATEGORIES)
 //   sc:{bf}:latest          STRING latest snapshot JSON
 //   sc:{bf}:leader          STRING aggregator lease owner (SET NX PX)
 //   sc:{bf}:snapshots       pub/sub channel for snapshots
@@ -29,6 +32,10 @@ export interface CampaignKeys {
   readonly history: string;
   readonly milestones: string;
   readonly deadLetters: string;
+  /** The registry of channel names counted under their own name (the rest go to the other bucket). */
+  readonly channelNames: string;
+  /** The same for category names. */
+  readonly categoryNames: string;
   shard(index: number): ShardKeys;
   /** Counter keys of all shards, in shard order. */
   readonly shardCounters: readonly string[];
@@ -42,12 +49,20 @@ export function campaignKeys(campaign: string, shards: number): CampaignKeys {
   const cached = cache.get(cacheKey);
   if (cached) return cached;
   const tag = `sc:{${campaign}}`;
-  const shardKeys: ShardKeys[] = [];
-  for (let i = 0; i < shards; i++) {
-    const prefix = `sc:{${campaign}:${i}}`;
-    const seenPrefix = `${prefix}:seen:`;
-    shardKeys.push({ counters: `${prefix}:c`, seen: (paymentId) => seenPrefix + paymentId });
-  }
+  // Built on first use: the broadcaster makes keys for campaign names taken from requests and needs no shard keys.
+  let shardKeys: ShardKeys[] | undefined;
+  const allShards = (): ShardKeys[] => {
+    if (shardKeys === undefined) {
+      shardKeys = [];
+      for (let i = 0; i < shards; i++) {
+        const prefix = `sc:{${campaign}:${i}}`;
+        const seenPrefix = `${prefix}:seen:`;
+        shardKeys.push({ counters: `${prefix}:c`, seen: (paymentId) => seenPrefix + paymentId });
+      }
+    }
+    return shardKeys;
+  };
+  let shardCounters: readonly string[] | undefined;
   const keys: CampaignKeys = {
     campaign,
     meta: `${tag}:meta`,
@@ -58,12 +73,17 @@ export function campaignKeys(campaign: string, shards: number): CampaignKeys {
     history: `${tag}:history`,
     milestones: `${tag}:milestones`,
     deadLetters: `${tag}:dead-letters`,
+    channelNames: `${tag}:channels`,
+    categoryNames: `${tag}:categories`,
     shard(index) {
-      const keys = shardKeys[index];
+      const keys = allShards()[index];
       if (keys === undefined) throw new RangeError(`shard ${index} is outside 0..${shards - 1}`);
       return keys;
     },
-    shardCounters: shardKeys.map((s) => s.counters),
+    get shardCounters() {
+      shardCounters ??= allShards().map((s) => s.counters);
+      return shardCounters;
+    },
   };
   // Bounded: the broadcaster builds keys for campaign names taken from requests (?campaign=).
   if (cache.size >= maxCachedCampaigns) cache.clear();

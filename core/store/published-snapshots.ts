@@ -163,6 +163,16 @@ export class PublishedSnapshots {
       .exec();
   }
 
+  /**
+   * One command (MGET, both keys in the campaign's slot) for a campaign a viewer names: its latest snapshot, and
+   * whether an aggregator holds its lease (it will publish soon). Neither: no such campaign, as far as viewers go.
+   */
+  async lookup(campaign: string): Promise<{ latest: string | null; served: boolean }> {
+    const keys = campaignKeys(campaign, this.shards);
+    const [latest, leader] = await this.redis.mget(keys.latest, keys.leader);
+    return { latest: latest ?? null, served: leader !== null && leader !== undefined };
+  }
+
   /** True when the campaign has ever had an epoch or a seq (it exists, even if it has published nothing yet). */
   async exists(campaign: string): Promise<boolean> {
     return (await this.redis.exists(campaignKeys(campaign, this.shards).meta)) > 0;

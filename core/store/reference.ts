@@ -3,6 +3,7 @@
 import type { RedisClient } from "../redis.js";
 import { shardOf } from "../shard.js";
 import { ensureReferenceScripts, runScript } from "./commands.js";
+import { DimensionRegistry } from "./dimension-registry.js";
 import { campaignKeys } from "./keys.js";
 
 export interface OneEvent {
@@ -17,14 +18,29 @@ export interface OneEvent {
   readonly shard?: number;
 }
 
+/** The writer's name registry per connection (default caps), so names counted here are folded like the writer's. */
+const registries = new WeakMap<RedisClient, DimensionRegistry>();
+
 /** Counts one event with the one-event script (default TTL: an hour): 1 counted, 0 duplicate, -1 conflict. */
 export async function countOneEvent(redis: RedisClient, shards: number, dedupeTtlSeconds: number, event: OneEvent): Promise<number> {
   await ensureReferenceScripts(redis);
+  let registry = registries.get(redis);
+  if (registry === undefined) {
+    registry = new DimensionRegistry(redis, shards);
+    registries.set(redis, registry);
+  }
+  const bucketOf = await registry.resolve([{ campaign: event.campaign, channel: event.channel, category: event.category }]);
   const shard = campaignKeys(event.campaign, shards).shard(event.shard ?? shardOf(event.paymentId, shards));
   return runScript<number>(
     redis,
     "countPayment",
     [shard.seen(event.paymentId), shard.counters],
-    [String(event.amount), event.kind, dedupeTtlSeconds, event.channel ?? "", event.category ?? ""],
+    [
+      String(event.amount),
+      event.kind,
+      dedupeTtlSeconds,
+      bucketOf(event.campaign, "ch", event.channel),
+      bucketOf(event.campaign, "cat", event.category),
+    ],
   );
 }

@@ -4,6 +4,7 @@ import type { Cluster } from "ioredis";
 import { isCluster, type RedisClient } from "../redis.js";
 import { ClusterSlots } from "./cluster-slots.js";
 import { registerScripts, runScript } from "./commands.js";
+import { otherBucket, type RegisteredNames, readRegisteredNames } from "./dimension-registry.js";
 import { CorruptCounterError } from "./errors.js";
 import { campaignKeys } from "./keys.js";
 
@@ -27,7 +28,20 @@ export interface CounterTotals {
 }
 
 type ScalarField = "net" | "gross" | "count" | "refunded" | "refunds" | "dups";
-const scalarFields = new Set<string>(["net", "gross", "count", "refunded", "refunds", "dups"]);
+const scalarList: readonly ScalarField[] = ["net", "gross", "count", "refunded", "refunds", "dups"];
+const scalarFields = new Set<string>(scalarList);
+
+/**
+ * The fields a fold reads: the totals, the registered names' dimension fields and the other buckets. Fields of names
+ * not registered (past the cap, or written by an older version) are never read, so a fold costs at most
+ * 6 + 4 x (MAX_CHANNELS + MAX_CATEGORIES + 1) field reads per shard, whatever the hashes hold.
+ */
+export function foldFields(names: RegisteredNames): string[] {
+  const fields: string[] = [...scalarList];
+  for (const name of [...names.channels, otherBucket]) fields.push(`ch:${name}:a`, `ch:${name}:n`);
+  for (const name of [...names.categories, otherBucket]) fields.push(`cat:${name}:a`, `cat:${name}:n`);
+  return fields;
+}
 
 export function emptyTotals(): CounterTotals {
   return { net: 0n, gross: 0n, count: 0n, refunded: 0n, refunds: 0n, dups: 0n, rejected: 0n, channels: new Map(), categories: new Map() };
@@ -103,21 +117,31 @@ export class TotalsStore {
    */
   async read(campaign: string): Promise<CounterTotals> {
     const keys = campaignKeys(campaign, this.shards);
-    const [summed, rejected] = await Promise.all([this.sumInRedis(keys.shardCounters), this.redis.hget(keys.stats, "rejected")]);
+    const [names, rejected] = await Promise.all([
+      readRegisteredNames(this.redis, campaign, this.shards),
+      this.redis.hget(keys.stats, "rejected"),
+    ]);
+    const fields = foldFields(names);
+    const summed = await this.sumInRedis(keys.shardCounters, fields);
     if (summed !== undefined)
       return sumShards(
         summed.map((_, i) => `shards summed in Redis (${i + 1})`),
         summed,
         rejected,
       );
-    return sumShards(keys.shardCounters, await this.readEachShard(campaign), rejected);
+    return sumShards(keys.shardCounters, await this.readEachShard(campaign, fields), rejected);
   }
 
-  /** Every shard hash of the campaign, in shard order: standalone in one script call, cluster with one HGETALL per shard. */
-  async readEachShard(campaign: string): Promise<Record<string, string>[]> {
+  /**
+   * The fold's fields (foldFields; read from the registry when not given) of every shard hash, in shard order:
+   * standalone in one script call, cluster with one call per shard.
+   */
+  async readEachShard(campaign: string, fields?: readonly string[]): Promise<Record<string, string>[]> {
     const shardKeys = campaignKeys(campaign, this.shards).shardCounters;
-    if (isCluster(this.redis)) return Promise.all(shardKeys.map((key) => this.redis.hgetall(key)));
-    const joined = await runScript<string[]>(this.redis, "readShards", shardKeys, []);
+    const wanted = fields ?? foldFields(await readRegisteredNames(this.redis, campaign, this.shards));
+    const joined = isCluster(this.redis)
+      ? await Promise.all(shardKeys.map((key) => runScript<string[]>(this.redis, "readShards", [key], wanted).then((r) => r[0] ?? "")))
+      : await runScript<string[]>(this.redis, "readShards", shardKeys, wanted);
     return joined.map(parseJoinedHash);
   }
 
@@ -125,9 +149,9 @@ export class TotalsStore {
    * sum-shards-n.lua: one short reply per node whatever the shard count, so a fold costs Redis walking the hashes,
    * not the client parsing them. Cluster: one call per master with the keys it serves (the first key routes it).
    */
-  private async sumInRedis(shardKeys: readonly string[]): Promise<Record<string, string>[] | undefined> {
+  private async sumInRedis(shardKeys: readonly string[], fields: readonly string[]): Promise<Record<string, string>[] | undefined> {
     if (this.slots === undefined) {
-      const joined = await runScript<string | null>(this.redis, "sumShards", shardKeys, []);
+      const joined = await runScript<string | null>(this.redis, "sumShards", shardKeys, [0, ...fields]);
       return joined === null ? undefined : [parseJoinedHash(joined)];
     }
     const groups = await this.slots.groupByMaster(shardKeys).catch(() => undefined);
@@ -135,7 +159,7 @@ export class TotalsStore {
     const failed = Symbol("failed");
     const sums = await Promise.all(
       groups.map(([first, ...rest]) =>
-        runScript<string | null>(this.redis, "sumShards", [first!], rest).catch(() => failed as typeof failed),
+        runScript<string | null>(this.redis, "sumShards", [first!], [rest.length, ...rest, ...fields]).catch(() => failed as typeof failed),
       ),
     );
     // A failed call: the map is out of date (a slot moved, a replica was promoted); ask for it again next time.

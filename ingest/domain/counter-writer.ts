@@ -3,8 +3,19 @@
 // Concurrent write() calls are coalesced: the events of every call made while a flush is being prepared or is in
 // flight go out together in the next flush (at most maxBatchEvents events), so many small requests cost Redis and
 // the client a few script calls instead of one per event. Each caller still gets its own outcomes, in its order.
+//
+// Each event carries an attempt token (writer, caller, index) that the script writes into its dedupe mark, so when a
+// call's reply is lost (a timeout) and the caller's events are sent again, the events that call counted are reported
+// "counted", not "duplicate": an outcome says what happened to that event, not only what the retry did.
+import { randomBytes } from "node:crypto";
 import type { CounterStore } from "../../core/store/counters.js";
-import { type CountItem, type CountOutcome, maxEventsPerScriptCall, ReplicationTimeoutError } from "../../core/store/index.js";
+import {
+  CountersFencedError,
+  type CountItem,
+  type CountOutcome,
+  maxEventsPerScriptCall,
+  ReplicationTimeoutError,
+} from "../../core/store/index.js";
 import type { PaymentEvent } from "./payment-event.js";
 
 export type WriteOutcome = CountOutcome;
@@ -20,6 +31,8 @@ export { maxEventsPerScriptCall };
 
 interface Waiter {
   readonly events: readonly PaymentEvent[];
+  /** Unique to this write() call: "<writer>.<call>", base36; an event's attempt token adds ".<index>". */
+  readonly attempt: string;
   readonly outcomes: WriteOutcome[];
   /** Events handed to flushes so far. */
   taken: number;
@@ -44,6 +57,9 @@ export class CounterWriter {
   private readonly maxBatchEvents: number;
   private readonly maxInFlight: number;
   private queue: Waiter[] = [];
+  /** 48 random bits: two writers (processes, Lambda containers) never share attempt tokens. */
+  private readonly writerId = randomBytes(6).toString("base64url");
+  private calls = 0;
   private inFlight = 0;
   private scheduled = false;
 
@@ -69,6 +85,7 @@ export class CounterWriter {
     return new Promise<WriteOutcome[]>((resolve, reject) => {
       this.queue.push({
         events: events.slice(), // the caller may reuse its array before the flush that sends these events
+        attempt: `${this.writerId}.${(this.calls++).toString(36)}`,
         outcomes: new Array<WriteOutcome>(events.length),
         taken: 0,
         remaining: events.length,
@@ -80,8 +97,9 @@ export class CounterWriter {
     });
   }
 
-  private countItem(event: PaymentEvent): CountItem {
+  private countItem(event: PaymentEvent, attempt: string): CountItem {
     return {
+      attempt,
       campaign: event.campaign,
       paymentId: event.paymentId,
       signedAmount: event.type === "refund" ? -event.amount : event.amount,
@@ -116,7 +134,7 @@ export class CounterWriter {
       const take = Math.min(waiter.events.length - waiter.taken, this.maxBatchEvents - entries.length);
       for (let i = waiter.taken; i < waiter.taken + take; i++) {
         const event = waiter.events[i]!;
-        entries.push({ waiter, index: i, item: this.countItem(event) });
+        entries.push({ waiter, index: i, item: this.countItem(event, `${waiter.attempt}.${i.toString(36)}`) });
       }
       waiter.taken += take;
       if (waiter.taken < waiter.events.length) break;
@@ -144,8 +162,10 @@ export class CounterWriter {
           this.settle(call, await this.counters.count(call.map(itemOf)));
         } catch (err) {
           const callers = [...new Set(call.map((e) => e.waiter))];
-          // A replica that did not confirm in time fails every caller alike: trying them one by one would only wait again.
-          if (isolate && callers.length > 1 && this.counters.connected() && !(err instanceof ReplicationTimeoutError)) {
+          // A replica that did not confirm in time, or a fenced shard (a rebuild), refuses every caller alike: trying
+          // them one by one would only wait or be refused again.
+          const refusedAlike = err instanceof ReplicationTimeoutError || err instanceof CountersFencedError;
+          if (isolate && callers.length > 1 && this.counters.connected() && !refusedAlike) {
             for (const caller of callers)
               retries.push(
                 this.send(

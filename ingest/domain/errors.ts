@@ -21,6 +21,18 @@ export class CounterUnavailableError extends IngestError {
   }
 }
 
+/** reconcile --rebuild fences the counters: nothing was counted; the same request succeeds once the rebuild is done. */
+export class CounterRebuildingError extends IngestError {
+  constructor(cause: unknown) {
+    super(
+      "REBUILD_IN_PROGRESS",
+      "the counters are being rebuilt from the payments export; nothing was counted, retry the request later, it is safe to repeat",
+      503,
+      { cause },
+    );
+  }
+}
+
 /** Redis is reachable but its settings make counting unsafe (an evicting maxmemory-policy) or impossible (credentials). */
 export class CounterRefusedError extends IngestError {
   constructor(cause: { code: string; message: string }) {

@@ -1,8 +1,9 @@
 // Validates a batch of raw events, counts the valid ones exactly once, and reports each bad one by index.
 import type { Logger } from "../../core/logger.js";
 import { RedisStartupError } from "../../core/redis-startup.js";
+import { CountersFencedError } from "../../core/store/index.js";
 import type { CounterWriter } from "./counter-writer.js";
-import { CounterRefusedError, CounterUnavailableError } from "./errors.js";
+import { CounterRebuildingError, CounterRefusedError, CounterUnavailableError } from "./errors.js";
 import { ingestEvents, ingestWriteSeconds } from "./metrics.js";
 import { type CampaignRules, type PaymentEvent, type Rejection, validateEvent } from "./payment-event.js";
 
@@ -25,7 +26,7 @@ export class PaymentIngestor {
     private readonly beforeWrite: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
-  /** Validates and counts; throws CounterUnavailableError when Redis fails (retrying is safe). */
+  /** Validates and counts; throws CounterUnavailableError when Redis fails, CounterRebuildingError during a rebuild (retrying is safe). */
   async ingest(rawEvents: readonly unknown[], source: string): Promise<IngestSummary> {
     const valid: PaymentEvent[] = [];
     const validIndexes: number[] = [];
@@ -51,6 +52,7 @@ export class PaymentIngestor {
           this.logger.error({ code: err.code }, err.message);
           throw new CounterRefusedError(err);
         }
+        if (err instanceof CountersFencedError) throw new CounterRebuildingError(err);
         this.logger.warn({ err, source, events: valid.length }, "counter write failed");
         throw new CounterUnavailableError(err);
       } finally {

@@ -1,7 +1,7 @@
 // One record of an event-source batch (SQS message, Kinesis record, Kafka record): parse, count, dead-letter or retry.
 
 import type { DeadLetter } from "./dead-letters.js";
-import { CounterUnavailableError, RequestRejectedError } from "./errors.js";
+import { IngestError, RequestRejectedError } from "./errors.js";
 import { ingestRetriedRecords } from "./metrics.js";
 import { eventsFromBody } from "./payment-batch.js";
 import type { IngestRuntime } from "./runtime.js";
@@ -47,7 +47,7 @@ export async function ingestRecord(runtime: IngestRuntime, source: string, recor
     if (letters.length > 0) runtime.logger.warn({ source, recordId: record.recordId, letters: letters.length }, "dead-lettered");
     return { status: "done", accepted, duplicates, deadLettered: letters.length };
   } catch (err) {
-    const reason = err instanceof CounterUnavailableError ? err.message : `counter store unavailable: ${(err as Error).message}`;
+    const reason = err instanceof IngestError ? err.message : `counter store unavailable: ${(err as Error).message}`;
     runtime.logger.warn({ err, source, recordId: record.recordId }, "record will be retried");
     ingestRetriedRecords.inc({ source });
     return { status: "retry", reason };

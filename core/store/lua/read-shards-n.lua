@@ -1,18 +1,27 @@
 #!lua flags=no-writes,allow-cross-slot-keys
 --[[
-  Reads every shard counter hash of a campaign in one call (standalone Redis only: the keys are in
-  different slots, which a cluster cannot serve from one script).
+  Reads chosen fields of every shard counter hash of a campaign in one call (standalone Redis only: the keys are in
+  different slots, which a cluster cannot serve from one script), at a cost bounded by the fields asked for.
 
   KEYS[1..n]  counters keys  sc:{<campaign>:<shard>}:c  (HASH)
-  No ARGV.
+  ARGV[1..]   the fields to read (the totals and the registered dimension names)
 
-  Returns one string per key, in key order: the hash's fields and values joined by "\n"
+  Returns one string per key, in key order: the asked-for fields it has and their values joined by "\n"
   (field names never contain "\n": ingest validates channel and category names). An empty string for a
   missing hash. One bulk string per shard instead of two per field keeps the client's reply parsing cheap:
   that parsing, not Redis, was most of a fold's cost.
 ]]
+--- @include "includes/read-fields"
+
+local fields = ARGV
+local wanted = wantedSet(fields)
 local out = {}
 for i = 1, #KEYS do
-  out[i] = table.concat(redis.call("HGETALL", KEYS[i]), "\n")
+  local parts = {}
+  readFields(KEYS[i], fields, wanted, function(field, value)
+    parts[#parts + 1] = field
+    parts[#parts + 1] = value
+  end)
+  out[i] = table.concat(parts, "\n")
 end
 return out
