@@ -1,4 +1,5 @@
-// Prometheus metrics of one aggregator: fold duration, publishes, leadership. One registry per instance.
+// Prometheus metrics of one aggregator: fold duration, publishes, leadership, milestone deliveries. One registry per
+// instance. (Campaign-wide outbox figures, the same whichever aggregator leads, are on the broadcaster's /metrics.)
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface AggregatorMetrics {
@@ -9,6 +10,10 @@ export interface AggregatorMetrics {
   readonly errors: Counter<"op">;
   readonly leader: Gauge;
   readonly seq: Gauge;
+  /** Notifications in the outbox of each target, as the leader last saw it (0 on a standby). */
+  readonly notificationsPending: Gauge<"target">;
+  readonly notificationsDelivered: Counter<"target">;
+  readonly notificationFailures: Counter<"target">;
 }
 
 export function createAggregatorMetrics(registry: Registry = new Registry()): AggregatorMetrics {
@@ -40,5 +45,23 @@ export function createAggregatorMetrics(registry: Registry = new Registry()): Ag
     }),
     leader: new Gauge({ name: "sales_aggregator_leader", help: "1 while this aggregator holds the lease", registers }),
     seq: new Gauge({ name: "sales_snapshot_seq", help: "Seq of the last snapshot this aggregator published", registers }),
+    notificationsPending: new Gauge({
+      name: "sales_aggregator_milestone_notifications_pending",
+      help: "Milestone notifications waiting in the outbox, by target (this aggregator's view while it leads)",
+      labelNames: ["target"] as const,
+      registers,
+    }),
+    notificationsDelivered: new Counter({
+      name: "sales_aggregator_milestone_notifications_delivered_total",
+      help: "Milestone notifications this aggregator delivered, by target",
+      labelNames: ["target"] as const,
+      registers,
+    }),
+    notificationFailures: new Counter({
+      name: "sales_aggregator_milestone_notification_failures_total",
+      help: "Failed milestone delivery attempts of this aggregator, by target (each is retried with backoff)",
+      labelNames: ["target"] as const,
+      registers,
+    }),
   };
 }

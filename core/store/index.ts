@@ -7,6 +7,7 @@ import { DeadLetterStore } from "./dead-letters.js";
 import { DedupeMarkStore } from "./dedupe-marks.js";
 import { HistoryStore } from "./history.js";
 import { LeaseStore } from "./lease.js";
+import { NotificationStore } from "./milestone-notifications.js";
 import { PublishedSnapshots } from "./published-snapshots.js";
 import { TotalsStore } from "./totals.js";
 
@@ -20,6 +21,7 @@ export interface Store {
   readonly lease: LeaseStore;
   readonly snapshots: PublishedSnapshots;
   readonly history: HistoryStore;
+  readonly notifications: NotificationStore;
   readonly deadLetters: DeadLetterStore;
   readonly dedupeMarks: DedupeMarkStore;
 }
@@ -34,6 +36,7 @@ export function openStore(redis: RedisClient, options: StoreOptions): Store {
     lease: new LeaseStore(redis, shards),
     snapshots: new PublishedSnapshots(redis, shards),
     history: new HistoryStore(redis, shards),
+    notifications: new NotificationStore(redis, shards),
     deadLetters: new DeadLetterStore(redis, shards),
     dedupeMarks: new DedupeMarkStore(redis, shards),
   };
@@ -45,5 +48,6 @@ export type { DeadLetter, StoredDeadLetter } from "./dead-letters.js";
 export { CorruptCounterError, PublishRefusedError, StoreError, UnexpectedReplyError } from "./errors.js";
 export type { HistoryPoint, HistoryRange, HistorySeries } from "./history.js";
 export { selectPoints } from "./history.js";
+export type { ClaimedNotification, ClaimResult, SettleOutcome } from "./milestone-notifications.js";
 export { newEpochId, PublishedSnapshots } from "./published-snapshots.js";
 export type { CounterTotals, DimensionSum } from "./totals.js";
