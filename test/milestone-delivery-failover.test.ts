@@ -12,7 +12,7 @@ import { testConfig } from "./support/config.js";
 import { counterWriter, payment } from "./support/counters.js";
 import { waitUntil } from "./support/live-viewer.js";
 import { type Delivery, DownableProxy, dedupe, milestoneRecorder, WebhookReceiver } from "./support/milestone-receivers.js";
-import { RedisServer } from "./support/redis-server.js";
+import { freePort, RedisServer } from "./support/redis-server.js";
 
 const campaign = "notify";
 const step = 1000;
@@ -25,6 +25,8 @@ let proxy: DownableProxy;
 let webhook: WebhookReceiver;
 const recorder = milestoneRecorder();
 const aggregators: Component[] = [];
+/** Each aggregator's /healthz and /metrics port (AGGREGATOR_PORT), by pid. */
+const metricsPorts = new Map<number, number>();
 
 beforeAll(async () => {
   server = await RedisServer.start();
@@ -58,7 +60,12 @@ beforeAll(async () => {
     MILESTONE_RETRY_BASE_MS: "200",
     MILESTONE_RETRY_MAX_MS: "1000",
   };
-  for (let i = 0; i < 2; i++) aggregators.push(Component.start("aggregator/main.ts", env));
+  for (let i = 0; i < 2; i++) {
+    const port = await freePort();
+    const aggregator = Component.start("aggregator/main.ts", { ...env, HOST: "127.0.0.1", AGGREGATOR_PORT: String(port) });
+    aggregators.push(aggregator);
+    metricsPorts.set(aggregator.pid, port);
+  }
 }, 30000);
 
 afterAll(async () => {
@@ -169,4 +176,22 @@ it("delivers every milestone after a 15 s outage of both targets and a SIGKILLed
   expect(states).toHaveLength(10);
   expect(states.every((s) => s.state === "delivered")).toBe(true);
   expect(states.filter((s) => s.failures > 0).length).toBeGreaterThanOrEqual(8);
+
+  // The standby's own /metrics (AGGREGATOR_PORT): the four milestones it delivered per target, its failed attempts,
+  // and nothing left pending.
+  const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPorts.get(standby)}/metrics`)).text();
+  const text = await waitUntil(
+    async () => {
+      const t = await metrics();
+      return /notifications_pending\{target="webhook"\} 0/.test(t) && /notifications_pending\{target="function"\} 0/.test(t)
+        ? t
+        : undefined;
+    },
+    "the standby's pending gauges at 0",
+    5000,
+  );
+  for (const target of ["webhook", "function"]) {
+    expect(text).toMatch(new RegExp(`sales_aggregator_milestone_notifications_delivered_total\\{target="${target}"\\} 4\n`));
+    expect(text).toMatch(new RegExp(`sales_aggregator_milestone_notification_failures_total\\{target="${target}"\\} [1-9]`));
+  }
 }, 60000);

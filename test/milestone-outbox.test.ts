@@ -6,10 +6,12 @@ import type { MilestoneRecord } from "../core/milestone.js";
 import { createRedis, type RedisClient } from "../core/redis.js";
 import { openStore, type Store } from "../core/store/index.js";
 import { campaignKeys } from "../core/store/keys.js";
+import { launchBrowser, screenshot } from "./support/browser.js";
 import { dedupe, WebhookReceiver } from "./support/milestone-receivers.js";
 import { eventually, type Pipeline, sleep, startPipeline } from "./support/pipeline.js";
 
 const step = 1_000_000;
+const dashboardToken = "outbox-dashboard-token";
 let p: Pipeline;
 let redis: RedisClient;
 let store: Store;
@@ -24,6 +26,7 @@ beforeAll(async () => {
     MILESTONE_TIMEOUT_MS: "1000",
     MILESTONE_RETRY_BASE_MS: "150",
     MILESTONE_RETRY_MAX_MS: "1200",
+    DASHBOARD_TOKEN: dashboardToken,
   });
   redis = createRedis(p.config, { name: "outbox-test" });
   store = openStore(redis, p.config);
@@ -193,5 +196,32 @@ describe("delivery by the aggregator", () => {
       expect(Date.parse(m.after!)).toBeLessThanOrEqual(stoppedAt);
     }
     await eventually(async () => ([5, 6, 7].every((k) => delivered(k * step)) ? true : undefined), 10000, "catch-up milestones delivered");
+  });
+
+  it("shows on the dashboard how each time was known and that its notification was delivered", async () => {
+    const browser = await launchBrowser();
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      await context.addCookies([{ name: "sc_dashboard", value: dashboardToken, url: `${p.base}/dashboard` }]);
+      const page = await context.newPage();
+      await page.goto(`${p.base}/dashboard`);
+      await page.waitForSelector("#milestones li[data-threshold='7000000'][data-delivery='delivered']", { timeout: 10000 });
+      const items = await page
+        .locator("#milestones li")
+        .evaluateAll((els) =>
+          els.map((e) => [(e as HTMLElement).dataset.threshold, (e as HTMLElement).dataset.timing, e.getAttribute("title")]),
+        );
+      const byThreshold = new Map(items.map(([t, timing, title]) => [Number(t), { timing, title }]));
+      for (const k of [1, 2, 3]) expect(byThreshold.get(k * step)).toEqual({ timing: "exact", title: "실시간 기록 · 알림 전송 완료" });
+      for (const k of [5, 6, 7]) {
+        expect(byThreshold.get(k * step)?.timing).toBe("estimated");
+        expect(byThreshold.get(k * step)?.title).toMatch(
+          /^추정 시각 \(\d+월 \d+일 [\d:]{8} ~ \d+월 \d+일 [\d:]{8} 사이\) · 알림 전송 완료$/,
+        );
+      }
+      await screenshot(page, "dashboard-milestones-delivery-1280x900");
+    } finally {
+      await browser.close();
+    }
   });
 });
