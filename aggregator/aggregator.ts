@@ -9,7 +9,10 @@ import { FoldLoop, type FoldLoopStats } from "./fold-loop.js";
 import { HistoryRecorder } from "./history.js";
 import { LeaderLease } from "./lease.js";
 import { createAggregatorMetrics } from "./metrics.js";
-import { milestoneWebhook } from "./milestone-webhook.js";
+import { MilestoneNotifier } from "./milestone-notifier.js";
+import type { MilestoneSender } from "./milestone-payload.js";
+import { lambdaSender } from "./notify-lambda.js";
+import { webhookSender } from "./notify-webhook.js";
 import { ThrottledLog } from "./throttled-log.js";
 
 const releaseTimeoutMs = 1000;
@@ -23,6 +26,16 @@ export interface AggregatorOptions {
   readonly leaseMs?: number;
   /** Registry for the aggregator's metrics; a fresh one by default. */
   readonly registry?: Registry;
+  /** How often the milestone outbox is polled (default 250 ms). */
+  readonly notifyPollMs?: number;
+}
+
+/** The delivery targets configured: MILESTONE_WEBHOOK_URL and/or MILESTONE_FUNCTION. */
+function milestoneSenders(config: Config): MilestoneSender[] {
+  const senders: MilestoneSender[] = [];
+  if (config.milestoneWebhookUrl) senders.push(webhookSender(config.milestoneWebhookUrl));
+  if (config.milestoneFunction) senders.push(lambdaSender(config.milestoneFunction));
+  return senders;
 }
 
 export interface Aggregator {
@@ -50,15 +63,28 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const metrics = createAggregatorMetrics(options.registry);
   const loop = new FoldLoop({ config, store, lease, logger, errors, metrics });
   const isLeader = () => loop.isLeader();
-  const onMilestone = config.milestoneWebhookUrl ? milestoneWebhook(config.milestoneWebhookUrl, config.campaign, logger) : undefined;
+  const senders = milestoneSenders(config);
   const history = new HistoryRecorder({
     store,
     campaign: config.campaign,
     leaseToken: lease.token,
     isLeader,
     milestoneStep: config.milestoneStep,
+    notificationTargets: senders.map((s) => s.target),
     logger,
-    onMilestone,
+  });
+  const notifier = new MilestoneNotifier({
+    store,
+    campaign: config.campaign,
+    leaseToken: lease.token,
+    isLeader,
+    senders,
+    logger,
+    metrics,
+    timeoutMs: config.milestoneTimeoutMs,
+    retryBaseMs: config.milestoneRetryBaseMs,
+    retryMaxMs: config.milestoneRetryMaxMs,
+    pollMs: options.notifyPollMs,
   });
   logger.info(
     {
@@ -75,10 +101,12 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   await loop.tick();
   loop.start();
   history.start();
+  notifier.start();
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     await history.stop();
+    await notifier.stop();
     await loop.stop();
     lease.stopRenewing();
     if (lease.held) {

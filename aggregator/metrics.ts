@@ -1,4 +1,5 @@
-// Prometheus metrics of one aggregator: fold duration, publishes, leadership. One registry per instance.
+// Prometheus metrics of one aggregator: fold duration, publishes, leadership, milestone deliveries. One registry per
+// instance. (Campaign-wide outbox figures, the same whichever aggregator leads, are on the broadcaster's /metrics.)
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface AggregatorMetrics {
@@ -11,6 +12,10 @@ export interface AggregatorMetrics {
   readonly seq: Gauge;
   readonly degraded: Gauge;
   readonly stateLossUnhealed: Gauge;
+  /** Notifications in the outbox of each target, as the leader last saw it (0 on a standby). */
+  readonly notificationsPending: Gauge<"target">;
+  readonly notificationsDelivered: Counter<"target">;
+  readonly notificationFailures: Counter<"target">;
 }
 
 export function createAggregatorMetrics(registry: Registry = new Registry()): AggregatorMetrics {
@@ -50,6 +55,24 @@ export function createAggregatorMetrics(registry: Registry = new Registry()): Ag
     stateLossUnhealed: new Gauge({
       name: "sales_state_loss_unhealed",
       help: "1 once the counters have stayed below the published mark for STATE_LOSS_ALERT_AFTER_MS: reconcile and rebuild",
+      registers,
+    }),
+    notificationsPending: new Gauge({
+      name: "sales_aggregator_milestone_notifications_pending",
+      help: "Milestone notifications waiting in the outbox, by target (this aggregator's view while it leads)",
+      labelNames: ["target"] as const,
+      registers,
+    }),
+    notificationsDelivered: new Counter({
+      name: "sales_aggregator_milestone_notifications_delivered_total",
+      help: "Milestone notifications this aggregator delivered, by target",
+      labelNames: ["target"] as const,
+      registers,
+    }),
+    notificationFailures: new Counter({
+      name: "sales_aggregator_milestone_notification_failures_total",
+      help: "Failed milestone delivery attempts of this aggregator, by target (each is retried with backoff)",
+      labelNames: ["target"] as const,
       registers,
     }),
   };

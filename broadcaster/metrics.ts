@@ -1,5 +1,6 @@
 // Prometheus metrics of one broadcaster: connections, fan-out, snapshot freshness, and pipeline counts from the latest snapshot.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type { NotificationState, NotificationTarget } from "../core/milestone.js";
 import type { SnapshotEntry } from "./snapshot-store.js";
 
 export interface BroadcasterMetrics {
@@ -12,6 +13,8 @@ export interface MetricSources {
   connections(): number;
   /** Latest snapshot of the configured campaign. */
   latest(): SnapshotEntry | undefined;
+  /** The milestone outbox of the configured campaign: each notification's state, by threshold then target. */
+  notifications?(): Promise<ReadonlyMap<string, Partial<Record<NotificationTarget, NotificationState>>>>;
 }
 
 export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMetrics {
@@ -60,6 +63,47 @@ export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMet
     },
   });
 
+  // The milestone outbox as Redis holds it: campaign-wide, the same on every broadcaster, unaffected by aggregator
+  // restarts and failovers (the aggregators' own counters start from zero with each process).
+  const notifications = sources.notifications;
+  if (notifications) {
+    // Both gauges are collected in parallel by one scrape: they share one read of the outbox.
+    let shared: { atMs: number; read: Promise<OutboxFigures | undefined> } | undefined;
+    const figures = () => {
+      if (!shared || Date.now() - shared.atMs > 500) {
+        shared = { atMs: Date.now(), read: notifications().then(outboxFigures, () => undefined) };
+      }
+      return shared.read;
+    };
+    new Gauge({
+      name: "sales_milestone_notifications",
+      help: "Milestone notifications in the outbox by target and state: pending (not acknowledged yet) or delivered",
+      labelNames: ["target", "state"] as const,
+      registers,
+      async collect() {
+        const f = await figures();
+        if (!f) return; // Redis unreachable: keep the last values rather than report zeros
+        this.reset();
+        for (const [key, n] of f.byState) {
+          const [target = "", state = ""] = key.split("/");
+          this.set({ target, state }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: "sales_milestone_notification_failed_attempts",
+      help: "Failed milestone delivery attempts recorded in the outbox, by target (each is retried with backoff)",
+      labelNames: ["target"] as const,
+      registers,
+      async collect() {
+        const f = await figures();
+        if (!f) return;
+        this.reset();
+        for (const [target, n] of f.failures) this.set({ target }, n);
+      },
+    });
+  }
+
   return {
     registry,
     messagesSent: new Counter({ name: "sales_broadcaster_messages_sent_total", help: "Snapshot messages sent to live viewers", registers }),
@@ -69,4 +113,25 @@ export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMet
       registers,
     }),
   };
+}
+
+interface OutboxFigures {
+  /** "<target>/<state>" -> notifications */
+  readonly byState: Map<string, number>;
+  /** target -> failed attempts */
+  readonly failures: Map<string, number>;
+}
+
+function outboxFigures(states: ReadonlyMap<string, Partial<Record<NotificationTarget, NotificationState>>>): OutboxFigures {
+  const byState = new Map<string, number>();
+  const failures = new Map<string, number>();
+  for (const targets of states.values()) {
+    for (const [target, n] of Object.entries(targets)) {
+      if (!n) continue;
+      const key = `${target}/${n.state}`;
+      byState.set(key, (byState.get(key) ?? 0) + 1);
+      failures.set(target, (failures.get(target) ?? 0) + n.failures);
+    }
+  }
+  return { byState, failures };
 }

@@ -34,7 +34,11 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
 
   const store = new SnapshotStore();
   const connections = new ConnectionBudget(config.maxConnections);
-  const metrics = createBroadcasterMetrics({ connections: () => connections.open, latest: () => store.get(config.campaign) });
+  const metrics = createBroadcasterMetrics({
+    connections: () => connections.open,
+    latest: () => store.get(config.campaign),
+    notifications: () => feed.data.notifications.readStates(config.campaign),
+  });
   store.onSnapshot(() => metrics.snapshotsReceived.inc());
   const feed = new SnapshotFeed(config, store, logger);
   const cleanups: Array<() => void> = [];

@@ -44,6 +44,9 @@ const labelList = optionalString.transform((v, ctx) => {
   }
   return Object.freeze(labels);
 });
+/** FunctionName as the Lambda Invoke API reference gives its pattern (name, partial ARN or ARN, optional qualifier). */
+const lambdaFunctionName =
+  /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$/;
 
 export const configSchema = z
   .object({
@@ -108,6 +111,12 @@ export const configSchema = z
       .default("10000000000"),
     PREVIOUS_CAMPAIGN: optionalString.pipe(z.string().regex(campaignPattern, campaignRule).optional()),
     MILESTONE_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
+    MILESTONE_FUNCTION: optionalString.pipe(
+      z.string().regex(lambdaFunctionName, "must be a Lambda function name, partial ARN or ARN, optionally with a qualifier").optional(),
+    ),
+    MILESTONE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+    MILESTONE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600000).default(1000),
+    MILESTONE_RETRY_MAX_MS: z.coerce.number().int().min(10).max(3600000).default(60000),
     CAMPAIGN_START: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
     CAMPAIGN_END: optionalString.pipe(z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp" }).optional()),
     TIMEZONE: timeZone.default("Asia/Seoul"),
@@ -124,6 +133,9 @@ export const configSchema = z
       Date.parse(cfg.CAMPAIGN_END) <= Date.parse(cfg.CAMPAIGN_START)
     ) {
       ctx.addIssue({ code: "custom", path: ["CAMPAIGN_END"], message: "must be after CAMPAIGN_START" });
+    }
+    if (cfg.MILESTONE_RETRY_MAX_MS < cfg.MILESTONE_RETRY_BASE_MS) {
+      ctx.addIssue({ code: "custom", path: ["MILESTONE_RETRY_MAX_MS"], message: "must be at least MILESTONE_RETRY_BASE_MS" });
     }
     if (cfg.STAGE === "prod" && cfg.INGEST_SECRET === undefined) {
       ctx.addIssue({ code: "custom", path: ["INGEST_SECRET"], message: "is required when STAGE=prod" });
@@ -169,8 +181,14 @@ export interface Config extends Required<RedisSettings> {
   readonly milestoneStep: bigint | undefined;
   /** Campaign whose curve the dashboard overlays at the same elapsed time. */
   readonly previousCampaign: string | undefined;
-  /** Receives a POST with each milestone reached. */
+  /** Receives a POST with each milestone reached (delivered from the outbox, at least once). */
   readonly milestoneWebhookUrl: string | undefined;
+  /** Lambda function (name or ARN) invoked with InvocationType Event for each milestone reached. */
+  readonly milestoneFunction: string | undefined;
+  /** One delivery attempt's time limit, and the backoff between attempts (doubling from base up to max). */
+  readonly milestoneTimeoutMs: number;
+  readonly milestoneRetryBaseMs: number;
+  readonly milestoneRetryMaxMs: number;
   /** Start of the campaign (elapsed time on the dashboard); the first history point when unset. */
   readonly campaignStart: string | undefined;
   /** Deadline of the campaign: the dashboard shows the pace needed to reach the goal by then. */
@@ -247,6 +265,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     milestoneWebhookUrl: c.MILESTONE_WEBHOOK_URL,
     campaignAutostart: c.CAMPAIGN_AUTOSTART,
     stateLossAlertAfterMs: c.STATE_LOSS_ALERT_AFTER_MS,
+    milestoneFunction: c.MILESTONE_FUNCTION,
+    milestoneTimeoutMs: c.MILESTONE_TIMEOUT_MS,
+    milestoneRetryBaseMs: c.MILESTONE_RETRY_BASE_MS,
+    milestoneRetryMaxMs: c.MILESTONE_RETRY_MAX_MS,
   });
 }
 

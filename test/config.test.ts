@@ -59,4 +59,22 @@ describe("configuration", () => {
     expect([config.redisUsername, config.redisPassword]).toEqual(["app", "pw"]);
     expect(Object.isFrozen(config)).toBe(true);
   });
+
+  it("takes a Lambda function name, partial ARN or ARN for milestones, and checks the delivery backoff", () => {
+    for (const name of [
+      "milestoneRecorder",
+      "123456789012:function:my-fn",
+      "arn:aws:lambda:ap-northeast-2:123456789012:function:my-fn:live",
+    ]) {
+      expect(parseConfig({ MILESTONE_FUNCTION: name }).milestoneFunction).toBe(name);
+    }
+    expect(problemsOf({ MILESTONE_FUNCTION: "has spaces" })).toEqual([
+      'MILESTONE_FUNCTION="has spaces": must be a Lambda function name, partial ARN or ARN, optionally with a qualifier',
+    ]);
+    const defaults = parseConfig({});
+    expect([defaults.milestoneTimeoutMs, defaults.milestoneRetryBaseMs, defaults.milestoneRetryMaxMs]).toEqual([5000, 1000, 60000]);
+    expect(problemsOf({ MILESTONE_RETRY_BASE_MS: "5000", MILESTONE_RETRY_MAX_MS: "1000" })).toEqual([
+      'MILESTONE_RETRY_MAX_MS="1000": must be at least MILESTONE_RETRY_BASE_MS',
+    ]);
+  });
 });

@@ -207,6 +207,17 @@ describe("dashboard", () => {
     await page.click("#milestones-more");
     expect((await thresholds()).length).toBe(19);
     expect(await page.textContent("#milestones li:last-child")).toMatch(/^500만 원 돌파 · \d+월 \d+일 \d{2}:\d{2}:\d{2}$/);
+    // How each time was known and the delivery state ride along as attributes and a tooltip (no target configured here).
+    const details = await page
+      .locator("#milestones li")
+      .evaluateAll((els) =>
+        els.map((e) => [(e as HTMLElement).dataset.timing, (e as HTMLElement).dataset.delivery, e.getAttribute("title")]),
+      );
+    for (const [timing, delivery, title] of details) {
+      expect(["exact", "estimated"]).toContain(timing);
+      expect(delivery).toBe("none");
+      expect(title).toMatch(timing === "estimated" ? /^추정 시각 \(/ : /^실시간 기록$/);
+    }
     await screenshot(page, "dashboard-past-goal-1280x1000");
     expect(errors.all).toEqual([]);
     await page.close();

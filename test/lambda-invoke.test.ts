@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import { createIngestRuntime, type IngestRuntime } from "../ingest/domain/runtime.js";
 import { type RunningLambdaApi, startLambdaApi } from "../ingest/local/lambda-invoke-api/server.js";
-import { kinesisEvent, mskEvent, sqsEvent } from "./fixtures/aws-events.js";
+import { kinesisEvent, mskEvent, selfManagedKafkaEvent, sqsEvent } from "./fixtures/aws-events.js";
 import { invoke, localLambda } from "./fixtures/lambda-client.js";
 import { type ShardOutage, shardOutage } from "./fixtures/shard-outage.js";
 import { testConfig } from "./support/config.js";
@@ -91,34 +91,40 @@ describe("Invoke API with @aws-sdk/client-lambda", () => {
     expect(await net()).toBe(before + 600n);
   });
 
-  it("reports the failed MSK record and the rest of its partition only; redelivery makes the total exact", async () => {
-    const before = await net();
-    const [a, x, c, d] = [pay(10), pay(20), pay(30), pay(40)];
-    const p0 = [
-      { offset: 10, body: a },
-      { offset: 11, body: x },
-      { offset: 12, body: c },
-    ];
-    const p1 = [
-      { offset: 7, body: d },
-      { offset: 8, body: pay(50, { amount: -50 }) },
-    ];
-    outage.downIds.add(String(x.paymentId));
-    const first = await invoke(lambda, "ingestStream", mskEvent({ "payments-0": p0, "payments-1": p1 }));
-    expect(first.payload).toEqual({
-      batchItemFailures: [
-        { itemIdentifier: { partition: "payments-0", offset: 11 } },
-        { itemIdentifier: { partition: "payments-0", offset: 12 } },
-      ],
-    });
-    expect(await net()).toBe(before + 50n);
-    expect(await deadLetterCodes()).toContain("payments-1@8 INVALID_AMOUNT");
+  for (const [source, build] of [
+    ["MSK", mskEvent],
+    ["self-managed Kafka", selfManagedKafkaEvent],
+  ] as const) {
+    it(`reports the failed ${source} record and the rest of its partition only; redelivery makes the total exact`, async () => {
+      const before = await net();
+      const [a, x, c, d] = [pay(10), pay(20), pay(30), pay(40)];
+      const p0 = [
+        { offset: 10, body: a },
+        { offset: 11, body: x },
+        { offset: 12, body: c },
+      ];
+      const p1 = [
+        { offset: 7, body: d },
+        { offset: 8, body: pay(50, { amount: -50 }) },
+      ];
+      outage.downIds.add(String(x.paymentId));
+      const first = await invoke(lambda, "ingestStream", build({ "payments-0": p0, "payments-1": p1 }));
+      // The documented Kafka identifier: the topic-partition key of the event's records and the offset.
+      expect(first.payload).toEqual({
+        batchItemFailures: [
+          { itemIdentifier: { partition: "payments-0", offset: 11 } },
+          { itemIdentifier: { partition: "payments-0", offset: 12 } },
+        ],
+      });
+      expect(await net()).toBe(before + 50n);
+      expect(await deadLetterCodes()).toContain("payments-1@8 INVALID_AMOUNT");
 
-    outage.downIds.clear();
-    const second = await invoke(lambda, "ingestStream", mskEvent({ "payments-0": p0.slice(1), "payments-1": p1 }));
-    expect(second.payload).toEqual({ batchItemFailures: [] });
-    expect(await net()).toBe(before + 100n);
-  });
+      outage.downIds.clear();
+      const second = await invoke(lambda, "ingestStream", build({ "payments-0": p0.slice(1), "payments-1": p1 }));
+      expect(second.payload).toEqual({ batchItemFailures: [] });
+      expect(await net()).toBe(before + 100n);
+    });
+  }
 
   it("counts an Event invocation once even when the same invocation is delivered twice", async () => {
     const before = await net();

@@ -1,10 +1,7 @@
 // Milestones: each threshold is recorded exactly once, even while aggregators fail over around the crossing.
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Aggregator, startAggregator } from "../aggregator/aggregator.js";
 import { HistoryRecorder } from "../aggregator/history.js";
-import { milestoneWebhook } from "../aggregator/milestone-webhook.js";
 import type { Milestone } from "../aggregator/milestones.js";
 import { createLogger } from "../core/logger.js";
 import { createRedis, type RedisClient } from "../core/redis.js";
@@ -90,41 +87,5 @@ describe("milestones", () => {
     expect(reported.length).toBe(recorded);
     const after = await milestones();
     for (const [threshold, record] of Object.entries(before)) expect(after[threshold]).toEqual(record);
-  });
-
-  it("notifies the webhook once per milestone, from the recorder that recorded it", async () => {
-    const keys = campaignKeys("miles", 8);
-    const logger = createLogger("test", "silent");
-    const received: Array<{ campaign: string; threshold: string }> = [];
-    const hook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (chunk) => {
-        body += chunk;
-      });
-      req.on("end", () => {
-        received.push(JSON.parse(body) as { campaign: string; threshold: string });
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
-    const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
-    const leaderToken = await eventually(async () => (await redis.get(keys.leader)) ?? undefined, 10000, "a leader");
-    const recorder = () =>
-      new HistoryRecorder({
-        store: openStore(redis, { shards: 8, dedupeTtlSeconds: 3600 }),
-        campaign: "miles",
-        leaseToken: leaderToken,
-        isLeader: () => true,
-        milestoneStep: 999_983n,
-        logger,
-        onMilestone: milestoneWebhook(url, "miles", logger),
-      });
-    await recorder().tick();
-    await recorder().tick();
-    await eventually(async () => (received.length >= 4 ? true : undefined), 5000, "four webhook calls");
-    await sleep(300);
-    expect(received.map((r) => r.threshold).sort()).toEqual(["1999966", "2999949", "3999932", "999983"]);
-    expect(received.every((r) => r.campaign === "miles")).toBe(true);
-    hook.close();
   });
 });

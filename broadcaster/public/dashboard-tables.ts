@@ -8,9 +8,14 @@ import type { ZonedClock } from "./dashboard-time.js";
 
 export interface Milestone {
   readonly threshold: string;
-  /** When the aggregator recorded the total first reaching it. */
+  /** When the total first reached it: exact, or estimated from the history when it was crossed while nobody recorded. */
   readonly at: string;
   readonly total?: string;
+  readonly timing?: "exact" | "estimated";
+  readonly after?: string;
+  readonly by?: string;
+  /** Its notifications (webhook, Lambda): none configured, some not acknowledged yet, or all delivered. */
+  readonly delivery?: "none" | "pending" | "delivered";
 }
 
 export interface BreakdownRow {
@@ -116,11 +121,26 @@ export class MilestoneList {
         const when = Number.isNaN(at) ? "" : ` · ${this.clock.dayOnly(at)} ${this.clock.hms(at)}`;
         li.textContent = `${formatAmount(BigInt(m.threshold), "KRW", "korean")} 돌파${when}`;
         li.dataset.threshold = m.threshold;
+        // Timing and delivery as attributes and a tooltip: the line itself stays as it is.
+        if (m.timing) li.dataset.timing = m.timing;
+        if (m.delivery) li.dataset.delivery = m.delivery;
+        li.title = this.details(m);
         return li;
       }),
     );
     const hidden = this.milestones.length - this.limit;
     this.more.hidden = hidden <= 0;
     this.more.textContent = this.expanded ? "접기" : `더 보기 (${hidden}개)`;
+  }
+
+  private details(m: Milestone): string {
+    const time = (iso: string | undefined) => {
+      const at = iso === undefined ? Number.NaN : Math.floor(Date.parse(iso) / 1000);
+      return Number.isNaN(at) ? "?" : `${this.clock.dayOnly(at)} ${this.clock.hms(at)}`;
+    };
+    const timing =
+      m.timing === "estimated" ? `추정 시각 (${time(m.after)} ~ ${time(m.by)} 사이)` : m.timing === "exact" ? "실시간 기록" : "기록된 시각";
+    const delivery = { none: "", pending: " · 알림 전송 대기 중", delivered: " · 알림 전송 완료" }[m.delivery ?? "none"];
+    return timing + delivery;
   }
 }

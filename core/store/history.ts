@@ -1,9 +1,11 @@
 // The campaign's time series and milestones in Redis, and the codec of their fields: history s:<unix second> (kept
-// an hour) and m:<minute start> (the whole campaign) -> "<total>,<count>"; milestones <threshold> -> milestone JSON.
-import type { Milestone } from "../milestone.js";
+// an hour) and m:<minute start> (the whole campaign) -> "<total>,<count>"; milestones <threshold> -> milestone JSON,
+// recorded together with their pending notifications (milestone-notifications.ts reads and settles those).
+import type { Milestone, MilestoneRecord, NotificationState, NotificationTarget } from "../milestone.js";
 import type { RedisClient } from "../redis.js";
 import { registerScripts, runScript } from "./commands.js";
 import { campaignKeys } from "./keys.js";
+import { groupStates, pendingState } from "./milestone-notifications.js";
 
 /** Second points are kept this long; minute points for the whole campaign. */
 export const secondRetentionSeconds = 3600;
@@ -72,6 +74,13 @@ export function selectPoints(series: HistorySeries, range: HistoryRange, nowSeco
   return { step, points };
 }
 
+/** The delivery summary of one milestone's notifications. */
+export function deliveryOf(notifications: Partial<Record<NotificationTarget, NotificationState>>): MilestoneRecord["delivery"] {
+  const states = Object.values(notifications);
+  if (states.length === 0) return "none";
+  return states.every((n) => n.state === "delivered") ? "delivered" : "pending";
+}
+
 /** Parses the milestones hash (threshold -> JSON), sorted by threshold; a field that is not JSON is skipped. */
 export function parseMilestones(hash: Readonly<Record<string, string>>): Milestone[] {
   const out: Milestone[] = [];
@@ -95,7 +104,8 @@ export class HistoryStore {
 
   /**
    * Records one point (its second and its minute) and the milestones not recorded yet (HSETNX), only while `owner`
-   * holds the lease (record-history-3.lua). Sweeps the second points that expired since `previousSecond` (at most
+   * holds the lease, and with each milestone recorded now a pending notification for each of `targets`, due at once
+   * (record-history-n.lua, one atomic step). Sweeps the second points that expired since `previousSecond` (at most
    * the last 10 minutes' worth after a gap). Repeating a call changes nothing.
    */
   async record(
@@ -104,6 +114,8 @@ export class HistoryStore {
     point: HistoryPointInput,
     previousSecond: number | undefined,
     milestones: readonly Milestone[],
+    targets: readonly NotificationTarget[] = [],
+    nowMs = Date.now(),
   ): Promise<RecordResult> {
     const keys = campaignKeys(campaign, this.shards);
     const second = point.unixSecond;
@@ -111,11 +123,24 @@ export class HistoryStore {
     const expired: string[] = [];
     for (let s = sweepFrom + 1; s <= second; s++) expired.push(secondField(s - secondRetentionSeconds));
     const pairs = milestones.flatMap((m) => [m.threshold, JSON.stringify(m)]);
-    const args = [owner, `${point.total},${point.count}`, secondField(second), minuteField(second), expired.length, ...expired, ...pairs];
+    const args = [
+      owner,
+      `${point.total},${point.count}`,
+      secondField(second),
+      minuteField(second),
+      expired.length,
+      ...expired,
+      targets.length,
+      ...targets,
+      nowMs,
+      JSON.stringify(pendingState(nowMs)),
+      ...pairs,
+    ];
+    const outboxes = targets.map((t) => keys.outbox(t));
     const result = await runScript<number | Array<string | number>>(
       this.redis,
       "recordHistory",
-      [keys.leader, keys.history, keys.milestones],
+      [keys.leader, keys.history, keys.milestones, keys.notifications, ...outboxes],
       args,
     );
     if (result === -1) return { leader: false };
@@ -127,8 +152,19 @@ export class HistoryStore {
     return decodeHistory(await this.redis.hgetall(campaignKeys(campaign, this.shards).history));
   }
 
-  /** Every milestone recorded for the campaign, by threshold. */
-  async readMilestones(campaign: string): Promise<Milestone[]> {
-    return parseMilestones(await this.redis.hgetall(campaignKeys(campaign, this.shards).milestones));
+  /** The thresholds recorded for the campaign (a new leader's starting point). */
+  async readMilestoneThresholds(campaign: string): Promise<string[]> {
+    return this.redis.hkeys(campaignKeys(campaign, this.shards).milestones);
+  }
+
+  /** Every milestone recorded for the campaign, by threshold, with the delivery state of its notifications. */
+  async readMilestones(campaign: string): Promise<MilestoneRecord[]> {
+    const keys = campaignKeys(campaign, this.shards);
+    const [milestones, notifications] = await Promise.all([this.redis.hgetall(keys.milestones), this.redis.hgetall(keys.notifications)]);
+    const states = groupStates(notifications);
+    return parseMilestones(milestones).map((m) => {
+      const byTarget = states.get(m.threshold) ?? {};
+      return { ...m, delivery: deliveryOf(byTarget), notifications: byTarget };
+    });
   }
 }

@@ -8,6 +8,7 @@ import { DedupeMarkStore } from "./dedupe-marks.js";
 import { defaultDimensionLimits } from "./dimension-registry.js";
 import { HistoryStore } from "./history.js";
 import { LeaseStore } from "./lease.js";
+import { NotificationStore } from "./milestone-notifications.js";
 import { PublishedSnapshots } from "./published-snapshots.js";
 import { RebuildFenceStore } from "./rebuild-fence.js";
 import { TotalsStore } from "./totals.js";
@@ -30,6 +31,7 @@ export interface Store {
   readonly lease: LeaseStore;
   readonly snapshots: PublishedSnapshots;
   readonly history: HistoryStore;
+  readonly notifications: NotificationStore;
   readonly deadLetters: DeadLetterStore;
   readonly dedupeMarks: DedupeMarkStore;
   readonly rebuild: RebuildFenceStore;
@@ -54,6 +56,7 @@ export function openStore(redis: RedisClient, options: StoreOptions): Store {
     lease: new LeaseStore(redis, shards),
     snapshots: new PublishedSnapshots(redis, shards),
     history: new HistoryStore(redis, shards),
+    notifications: new NotificationStore(redis, shards),
     deadLetters: new DeadLetterStore(redis, shards),
     dedupeMarks: new DedupeMarkStore(redis),
     rebuild: new RebuildFenceStore(redis, shards),
@@ -74,6 +77,7 @@ export {
 } from "./errors.js";
 export type { HistoryPoint, HistoryRange, HistorySeries } from "./history.js";
 export { selectPoints } from "./history.js";
+export type { ClaimedNotification, ClaimResult, SettleOutcome } from "./milestone-notifications.js";
 export type { CampaignState, PublishOutcome, RestoreOutcome, StartOutcome } from "./published-snapshots.js";
 export { newEpochId, PublishedSnapshots, withoutDegraded } from "./published-snapshots.js";
 export type { UnfinishedRebuild } from "./rebuild-fence.js";

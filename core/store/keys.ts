@@ -14,6 +14,8 @@
 //   sc:{bf}:stats           HASH  rejected events etc.
 //   sc:{bf}:history         HASH  s:<unix second> / m:<minute start> -> "<total>,<count>"
 //   sc:{bf}:milestones      HASH  <threshold> -> milestone JSON
+//   sc:{bf}:notifications   HASH  <target>:<threshold> -> delivery state JSON (the outbox's bookkeeping)
+//   sc:{bf}:outbox:<target> ZSET  <threshold> scored by when its delivery is due (unix ms); removed after success
 //   sc:{bf}:dead-letters    LIST  records that can never be counted, newest first
 // Keys one Lua script touches share a hash tag, so every script runs on Redis Cluster.
 
@@ -31,6 +33,9 @@ export interface CampaignKeys {
   readonly stats: string;
   readonly history: string;
   readonly milestones: string;
+  readonly notifications: string;
+  /** The outbox of one delivery target ("webhook", "function"). */
+  outbox(target: string): string;
   readonly deadLetters: string;
   /** The registry of channel names counted under their own name (the rest go to the other bucket). */
   readonly channelNames: string;
@@ -72,6 +77,8 @@ export function campaignKeys(campaign: string, shards: number): CampaignKeys {
     stats: `${tag}:stats`,
     history: `${tag}:history`,
     milestones: `${tag}:milestones`,
+    notifications: `${tag}:notifications`,
+    outbox: (target) => `${tag}:outbox:${target}`,
     deadLetters: `${tag}:dead-letters`,
     channelNames: `${tag}:channels`,
     categoryNames: `${tag}:categories`,

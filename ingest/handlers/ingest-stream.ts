@@ -7,9 +7,21 @@ import { ingestRecord, type SourceRecord } from "../domain/source-record.js";
 export type KafkaEvent = MSKEvent | SelfManagedKafkaEvent;
 export type StreamEvent = KinesisStreamEvent | KafkaEvent;
 
-/** Kafka partial batch response: a record is named by its topic-partition and offset. */
+/**
+ * Kafka partial batch response (MSK and self-managed Kafka): a record is named by the key of its list in the event's
+ * `records` ("<topic>-<partition>") and its offset. AWS Lambda Developer Guide, "Configuring error handling controls
+ * for Kafka event sources" (PartialBatchResponse):
+ *   {"batchItemFailures": [{"itemIdentifier": {"partition": "topic-partition_number", "offset": 100}}]}
+ * An identifier naming no record of the invoked event makes Lambda retry the whole batch. An earlier revision of that
+ * page printed the key as "topic-partition" (the placeholder of its value); the current page, its Python, Node.js and
+ * Java examples, Powertools for AWS Lambda (Python) and aws-lambda-rust-runtime all use "partition".
+ */
+export interface KafkaItemIdentifier {
+  readonly partition: string;
+  readonly offset: number;
+}
 export interface KafkaBatchItemFailure {
-  readonly itemIdentifier: { readonly partition: string; readonly offset: number };
+  readonly itemIdentifier: KafkaItemIdentifier;
 }
 export interface KafkaBatchResponse {
   batchItemFailures: KafkaBatchItemFailure[];

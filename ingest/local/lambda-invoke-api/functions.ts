@@ -15,10 +15,14 @@ export type InvokeHandler = (event: any) => Promise<unknown>;
 
 export interface FunctionRegistry {
   /** The handler and its canonical name, or undefined when no such function exists. */
-  resolve(requested: string): { name: FunctionName; deployedName: string; handler: InvokeHandler } | undefined;
+  resolve(requested: string): { name: string; deployedName: string; handler: InvokeHandler } | undefined;
 }
 
-export function createFunctionRegistry(runtime: IngestRuntime): FunctionRegistry {
+/**
+ * The ingest functions, plus `extra` functions by name: local stand-ins for functions of other systems that the
+ * pipeline invokes (a test's milestone receiver, say). They exist only in this emulator, never in a deployment.
+ */
+export function createFunctionRegistry(runtime: IngestRuntime, extra: Readonly<Record<string, InvokeHandler>> = {}): FunctionRegistry {
   const getRuntime = () => runtime;
   const handlers: Record<FunctionName, InvokeHandler> = {
     ingestHttp: createHttpHandler(getRuntime),
@@ -35,7 +39,9 @@ export function createFunctionRegistry(runtime: IngestRuntime): FunctionRegistry
       if (qualifier !== undefined && qualifier !== "$LATEST") return undefined;
       const short = plain.startsWith(prefix) ? plain.slice(prefix.length) : plain;
       const name = functionNames.find((n) => n === short);
-      return name && { name, deployedName: `${prefix}${name}`, handler: handlers[name] };
+      if (name) return { name, deployedName: `${prefix}${name}`, handler: handlers[name] };
+      const other = Object.hasOwn(extra, plain) ? extra[plain] : undefined;
+      return other && { name: plain, deployedName: plain, handler: other };
     },
   };
 }

@@ -6,7 +6,7 @@ import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse }
 import { methodOf, pathOf, queryParam } from "../../../core/uws-request.js";
 import { type IngestRuntime, ingestRuntime } from "../../domain/runtime.js";
 import { AsyncInvoker } from "./async-invoker.js";
-import { createFunctionRegistry } from "./functions.js";
+import { createFunctionRegistry, type InvokeHandler } from "./functions.js";
 import { invocationError, invokeSync } from "./invoke.js";
 
 /** Lambda's synchronous payload limit (6 MB) and asynchronous limit (1 MB, since 2025). */
@@ -23,6 +23,8 @@ export interface LambdaApiOptions {
   readonly timeoutMs?: number;
   /** Backoff base between the two retries of a failed Event invocation (default 1000 ms). */
   readonly asyncRetryBaseMs?: number;
+  /** Functions served besides the ingest ones, by name (local stand-ins, e.g. a test's milestone receiver). */
+  readonly extraFunctions?: Readonly<Record<string, InvokeHandler>>;
 }
 
 export interface RunningLambdaApi {
@@ -37,7 +39,7 @@ const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 export async function startLambdaApi(options: LambdaApiOptions): Promise<RunningLambdaApi> {
   const { logger } = options;
   const runtime = options.runtime ?? ingestRuntime();
-  const registry = createFunctionRegistry(runtime);
+  const registry = createFunctionRegistry(runtime, options.extraFunctions);
   const asyncInvoker = new AsyncInvoker({ logger, retryBaseMs: options.asyncRetryBaseMs });
   const timeoutMs = options.timeoutMs ?? 30_000;
   const app = createApp({ name: "Lambda Invoke API", logger });
