@@ -63,6 +63,7 @@ afterAll(async () => {
   await server?.stop();
   await new Promise((resolve) => ssm?.close(resolve));
   if (dir) rmSync(dir, { recursive: true, force: true });
+  if (pkg) rmSync(pkg.dir, { recursive: true, force: true });
 });
 
 /** Runs one invocation of a packaged function in a fresh process, with exactly the given environment. */

@@ -1,6 +1,7 @@
 // `npm run package -- --stage prod` builds offline a template that holds what AWS documents for each setting
 // (each check names the AWS page it follows; docs/lambda.md explains the numbers).
-import { beforeAll, describe, expect, it } from "vitest";
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventFunctionAsync } from "../ingest/local/lambda-invoke-api/functions.js";
 import { type Context, evaluate, type Json, type Packaged, packageService, statementsOf } from "./support/serverless-package.js";
 
@@ -11,6 +12,9 @@ const logical = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 beforeAll(async () => {
   pkg = await packageService("prod");
 }, 200_000);
+afterAll(() => {
+  if (pkg) rmSync(pkg.dir, { recursive: true, force: true });
+});
 
 const resource = (name: string) => {
   const r = pkg.template.Resources[name];
