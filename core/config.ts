@@ -89,6 +89,9 @@ export const configSchema = z
     METRICS_INTERVAL_MS: z.coerce.number().int().min(1000).max(60000).default(10000),
     HOST: z.string().min(1).default("0.0.0.0"),
     INGEST_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+    // The longest one ingest call (a Lambda invocation, a request to the local gateway) waits for Redis before it
+    // reports a passing failure; it must stay well below the Lambda function timeout (serverless.yml).
+    INGEST_DEADLINE_MS: z.coerce.number().int().min(100).max(60000).default(3000),
     DASHBOARD_TOKEN: optionalString,
     STAGE: z
       .string()
@@ -137,9 +140,6 @@ export const configSchema = z
     if (cfg.MILESTONE_RETRY_MAX_MS < cfg.MILESTONE_RETRY_BASE_MS) {
       ctx.addIssue({ code: "custom", path: ["MILESTONE_RETRY_MAX_MS"], message: "must be at least MILESTONE_RETRY_BASE_MS" });
     }
-    if (cfg.STAGE === "prod" && cfg.INGEST_SECRET === undefined) {
-      ctx.addIssue({ code: "custom", path: ["INGEST_SECRET"], message: "is required when STAGE=prod" });
-    }
   });
 
 type Raw = z.output<typeof configSchema>;
@@ -167,6 +167,8 @@ export interface Config extends Required<RedisSettings> {
   readonly metricsIntervalMs: number;
   readonly host: string;
   readonly ingestSecret: string | undefined;
+  /** The longest one ingest call waits for Redis before it reports a passing failure (503, batch item failure, error). */
+  readonly ingestDeadlineMs: number;
   readonly dashboardToken: string | undefined;
   readonly stage: string;
   readonly demo: boolean;
@@ -247,6 +249,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsIntervalMs: c.METRICS_INTERVAL_MS,
     host: c.HOST,
     ingestSecret: c.INGEST_SECRET,
+    ingestDeadlineMs: c.INGEST_DEADLINE_MS,
     dashboardToken: c.DASHBOARD_TOKEN,
     stage: c.STAGE,
     demo: c.DEMO,
@@ -272,10 +275,24 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
-/** For process entry points: parse or print every problem and exit(78, EX_CONFIG). */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * INGEST_SECRET signs POST /v1/payments, so only the HTTP entry points (the ingestHttp function, the local gateway)
+ * need it, and under STAGE=prod they refuse to run without it. The queue, stream and direct-invocation functions, the
+ * aggregator and the broadcaster never read it.
+ */
+export function requireIngestSecret(config: Config): void {
+  if (config.stage === "prod" && config.ingestSecret === undefined)
+    throw new ConfigError([
+      "INGEST_SECRET: is required when STAGE=prod (POST /v1/payments verifies x-signature with it; on Lambda it is read from INGEST_SECRET_SSM_PARAMETER)",
+    ]);
+}
+
+/** For process entry points: parse (and run the entry point's own check) or print every problem and exit(78, EX_CONFIG). */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, check: (config: Config) => void = () => undefined): Config {
   try {
-    return parseConfig(env);
+    const config = parseConfig(env);
+    check(config);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

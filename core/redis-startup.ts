@@ -2,7 +2,7 @@
 // error, not a silent retry loop), and the eviction policy cannot drop dedupe marks.
 import type { RedisSettings } from "./config-redis.js";
 import { CodedError } from "./errors.js";
-import { isCluster, type RedisClient } from "./redis.js";
+import { failFastCommandTimeoutMs, isCluster, type RedisClient, waitForReady } from "./redis.js";
 
 export class RedisStartupError extends CodedError {}
 
@@ -53,7 +53,11 @@ export function awaitRedis(client: RedisClient, timeoutMs: number): Promise<bool
 
 /** maxmemory-policy of every master (INFO memory: ElastiCache has no CONFIG GET, but reports it there). */
 async function evictionPolicies(client: RedisClient): Promise<string[]> {
+  // A cluster knows its masters only once connected (a Lambda container checks on its first write, right after start).
+  if (isCluster(client) && client.status !== "ready") await waitForReady(client, failFastCommandTimeoutMs);
   const nodes = isCluster(client) ? client.nodes("master") : [client];
+  // No master known is "not checked", never "no master evicts".
+  if (nodes.length === 0) throw new Error("Redis Cluster: no master is connected yet, the eviction policy cannot be checked");
   const infos = await Promise.all(nodes.map((node) => node.info("memory")));
   return infos.map((info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? "unknown");
 }

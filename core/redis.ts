@@ -39,7 +39,7 @@ function baseOptions(target: RedisTarget, opts: ConnectOptions): RedisOptions {
     enableAutoPipelining: true,
     lazyConnect: opts.lazy ?? false,
     connectTimeout: opts.failFast ? 1000 : 5000,
-    commandTimeout: opts.failFast ? 2000 : undefined,
+    commandTimeout: opts.failFast ? failFastCommandTimeoutMs : undefined,
     maxRetriesPerRequest: opts.failFast ? 1 : 3,
     enableOfflineQueue: true,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
@@ -47,6 +47,25 @@ function baseOptions(target: RedisTarget, opts: ConnectOptions): RedisOptions {
     ...(target.redisPassword === undefined ? {} : { password: target.redisPassword }),
     ...(tls === undefined ? {} : { tls }),
   };
+}
+
+/** Lambda-style command timeout (ms): the bound on any one Redis command of a failFast client, in every topology. */
+export const failFastCommandTimeoutMs = 2000;
+
+/**
+ * A Cluster whose commands time out from the moment the cluster accepts them. ioredis arms commandTimeout only once a
+ * command reaches a node's connection; while the cluster (re)connects it holds commands in its own offline queue with
+ * no timer, and its retry strategy never gives up, so with every node down a command would wait until the Lambda
+ * function times out. Here the timer starts at once, and a command that timed out while queued is dropped rather
+ * than sent late. The client keeps reconnecting, so a reused Lambda container counts again once the cluster is back.
+ */
+class FailFastCluster extends Cluster {
+  override sendCommand(...args: Parameters<Cluster["sendCommand"]>): unknown {
+    const [command] = args;
+    if (command.isSettled) return command.promise; // timed out in the offline queue: never send it late
+    command.setTimeout(failFastCommandTimeoutMs);
+    return super.sendCommand(...args);
+  }
 }
 
 /** Creates a client for the configured topology: standalone, Redis Cluster or Sentinel (the store registers its scripts). */
@@ -70,7 +89,10 @@ export function createRedis(target: RedisTarget, opts: ConnectOptions): RedisCli
         ? {}
         : { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) }),
     };
-    return new Cluster([...target.redisClusterNodes], clusterOptions);
+    const nodes = [...target.redisClusterNodes];
+    // (The cast: ioredis types the subclass's options for its default "legacy" reply mapping, which is what we use.)
+    const failFastOptions = clusterOptions as ConstructorParameters<typeof FailFastCluster>[1];
+    return opts.failFast ? new FailFastCluster(nodes, failFastOptions) : new Cluster(nodes, clusterOptions);
   }
   if (target.redisSentinels && target.redisSentinels.length > 0) {
     return new Redis({

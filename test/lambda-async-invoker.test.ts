@@ -50,6 +50,39 @@ describe("AsyncInvoker", () => {
     expect(invoker.pending).toBe(0);
   });
 
+  it("gives up an event older than the maximum age before retrying it, with an EventAgeExceeded record", async () => {
+    const records: unknown[] = [];
+    const invoker = new AsyncInvoker({ logger, retryBaseMs: 30, onFailure: (r) => records.push(r) });
+    let attempts = 0;
+    const fail = async () => {
+      attempts++;
+      throw new Error("passing failure");
+    };
+    invoker.enqueue("fn", "r5", fail, { a: 1 }, { maxRetries: 2, maxEventAgeMs: 10 });
+    await invoker.drain();
+    expect(attempts).toBe(1);
+    expect(records).toMatchObject([
+      { requestContext: { requestId: "r5", condition: "EventAgeExceeded", approximateInvokeCount: 1 }, requestPayload: { a: 1 } },
+    ]);
+  });
+
+  it("runs a function with maximumRetryAttempts 0 once", async () => {
+    const invoker = new AsyncInvoker({ logger, retryBaseMs: 5 });
+    let attempts = 0;
+    invoker.enqueue(
+      "fn",
+      "r6",
+      async () => {
+        attempts++;
+        throw new Error("x");
+      },
+      {},
+      { maxRetries: 0, maxEventAgeMs: 60_000 },
+    );
+    await invoker.drain();
+    expect(attempts).toBe(1);
+  });
+
   it("drops waiting retries on close without waiting out their backoff", async () => {
     const invoker = new AsyncInvoker({ logger, retryBaseMs: 60_000 });
     let attempts = 0;

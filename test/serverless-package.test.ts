@@ -1,172 +1,228 @@
-// `npm run package` builds the deployment offline; the generated CloudFormation has the functions, event sources, DLQ
-// and ReportBatchItemFailures, and the bundled handler runs on its own against Redis.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
+// `npm run package -- --stage prod` builds offline a template that holds what AWS documents for each setting
+// (each check names the AWS page it follows; docs/lambda.md explains the numbers).
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeRedis, createRedis } from "../core/redis.js";
-import { campaignKeys } from "../core/store/keys.js";
-import { kinesisEvent, sqsEvent } from "./fixtures/aws-events.js";
-import { payment, readTotals } from "./support/counters.js";
-import { RedisServer } from "./support/redis-server.js";
+import { eventFunctionAsync } from "../ingest/local/lambda-invoke-api/functions.js";
+import { type Context, evaluate, type Json, type Packaged, packageService, statementsOf } from "./support/serverless-package.js";
 
-const exec = promisify(execFile);
-const root = join(import.meta.dirname, "..");
-type Template = {
-  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, checked field by field below
-  Resources: Record<string, { Type: string; Properties: any }>;
-  Parameters: Record<string, { Type: string; Default: string }>;
-};
-let template: Template;
-let output: string;
+let pkg: Packaged;
+const names = ["ingestHttp", "ingestQueue", "ingestStream", "ingestEvent"] as const;
+const logical = (name: string) => name[0]!.toUpperCase() + name.slice(1);
 
 beforeAll(async () => {
-  // No AWS credentials and no network besides loopback: packaging must not need either.
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: "",
-    AWS_SECRET_ACCESS_KEY: "",
-    AWS_PROFILE: "",
-    HOME: mkdtempSync(join(tmpdir(), "sls-home-")),
-  };
-  const result = await exec("npm", ["run", "package"], { cwd: root, env, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
-  output = `${result.stdout}\n${result.stderr}`;
-  template = JSON.parse(readFileSync(join(root, ".serverless/cloudformation-template-update-stack.json"), "utf8")) as Template;
+  pkg = await packageService("prod");
 }, 200_000);
+afterAll(() => {
+  if (pkg) rmSync(pkg.dir, { recursive: true, force: true });
+});
 
 const resource = (name: string) => {
-  const r = template.Resources[name];
-  if (!r) throw new Error(`no resource ${name} in the template; have ${Object.keys(template.Resources).join(", ")}`);
+  const r = pkg.template.Resources[name];
+  if (!r) throw new Error(`no resource ${name} in the template; have ${Object.keys(pkg.template.Resources).join(", ")}`);
   return r;
 };
-const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
+const props = (name: string) => resource(name).Properties;
+const fn = (name: string) => props(`${logical(name)}LambdaFunction`);
+const ofType = (type: string) => Object.values(pkg.template.Resources).filter((r) => r.Type === type);
+// A deployment in China's partition, with an MSK cluster from the infrastructure stack.
+const cluster = "arn:aws-cn:kafka:cn-north-1:123456789012:cluster/sales/0f6f-4c2a-9e1b-2";
+const context: Context = {
+  "AWS::Partition": "aws-cn",
+  "AWS::Region": "cn-north-1",
+  "AWS::AccountId": "123456789012",
+  MskClusterArn: cluster,
+  "PaymentsQueue.Arn": "arn:aws-cn:sqs:cn-north-1:123456789012:sales-counter-prod-payments",
+  "StreamFailuresQueue.Arn": "arn:aws-cn:sqs:cn-north-1:123456789012:sales-counter-prod-stream-failures",
+  "PaymentsStream.Arn": "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/sales-counter-prod-payments",
+};
+/** The actions a role allows on each resource, with the ARNs as CloudFormation resolves them in `context`. */
+const grants = (role: string) =>
+  statementsOf(pkg.template, role).map((s: Json) => ({
+    actions: [s.Action].flat() as string[],
+    resources: [evaluate(s.Resource, context)].flat() as string[],
+    condition: s.Condition,
+  }));
+const grantOf = (role: string, action: string) => {
+  const found = grants(role).filter((g: { actions: string[] }) => g.actions.includes(action));
+  if (found.length !== 1) throw new Error(`${role}: ${found.length} statements allow ${action}`);
+  return found[0]!;
+};
 
-describe("npm run package", () => {
+describe("npm run package -- --stage prod", () => {
   it("packages the service without AWS credentials", () => {
-    expect(output).toContain("Service packaged");
+    expect(pkg.output).toContain("Service packaged");
   });
 
-  it("declares the three functions with their handlers, VPC and Redis settings from SSM", () => {
-    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation properties
-    const functions: Record<string, any> = Object.fromEntries(
-      ofType("AWS::Lambda::Function").map((f) => [f.Properties.FunctionName, f.Properties]),
-    );
-    expect(Object.keys(functions).sort()).toEqual([
-      "sales-counter-dev-ingestHttp",
-      "sales-counter-dev-ingestQueue",
-      "sales-counter-dev-ingestStream",
-    ]);
-    expect(functions["sales-counter-dev-ingestHttp"].Handler).toBe("ingest/handlers/ingest-http.handler");
-    expect(functions["sales-counter-dev-ingestQueue"].Handler).toBe("ingest/handlers/ingest-queue.handler");
-    expect(functions["sales-counter-dev-ingestStream"].Handler).toBe("ingest/handlers/ingest-stream.handler");
-    for (const fn of Object.values(functions)) {
-      expect(fn.Runtime).toBe("nodejs20.x");
-      expect(fn.Timeout).toBeLessThanOrEqual(30);
-      expect(JSON.stringify(fn.VpcConfig.SubnetIds)).toContain("PrivateSubnetIds");
-      expect(JSON.stringify(fn.VpcConfig.SecurityGroupIds)).toContain("LambdaSecurityGroupIds");
-      expect(fn.Environment.Variables.REDIS_CLUSTER_NODES).toEqual({ Ref: "RedisClusterNodes" });
-      expect(fn.Environment.Variables.REDIS_URL).toBe("");
-      expect(fn.Environment.Variables.INGEST_SECRET_SSM_PARAMETER).toBe("/sales-counter/dev/ingest-secret");
+  it("runs every function on a supported Node.js LTS runtime (nodejs20.x is deprecated: 'Lambda runtimes')", () => {
+    const functions = ofType("AWS::Lambda::Function").map((f) => f.Properties);
+    expect(functions.map((f) => f.FunctionName).sort()).toEqual(names.map((n) => `sales-counter-prod-${n}`).sort());
+    for (const f of functions) expect(["nodejs22.x", "nodejs24.x"]).toContain(f.Runtime);
+  });
+
+  it("reads the VPC, Redis and MSK settings from the infrastructure's SSM parameters", () => {
+    for (const name of names) {
+      expect(JSON.stringify(fn(name).VpcConfig.SubnetIds)).toContain("PrivateSubnetIds");
+      expect(fn(name).Environment.Variables.REDIS_CLUSTER_NODES).toEqual({ Ref: "RedisClusterNodes" });
     }
-    expect(template.Parameters.RedisClusterNodes).toEqual({
-      Type: "AWS::SSM::Parameter::Value<String>",
-      Default: "/sales-counter/dev/redis-cluster-nodes",
+    const parameters = Object.fromEntries(Object.entries(pkg.template.Parameters).map(([k, v]) => [k, v.Default]));
+    expect(parameters).toMatchObject({
+      PrivateSubnetIds: "/sales-counter/prod/private-subnet-ids",
+      LambdaSecurityGroupIds: "/sales-counter/prod/lambda-security-group-ids",
+      RedisClusterNodes: "/sales-counter/prod/redis-cluster-nodes",
+      MskClusterArn: "/sales-counter/prod/msk-cluster-arn",
     });
-    expect(template.Parameters.PrivateSubnetIds?.Type).toBe("AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>");
   });
 
-  it("routes POST /v1/payments of an HTTP API to ingestHttp", () => {
-    expect(resource("HttpApiRoutePostV1Payments").Properties.RouteKey).toBe("POST /v1/payments");
-    expect(JSON.stringify(resource("HttpApiIntegrationIngestHttp").Properties)).toContain("IngestHttpLambdaFunction");
-    expect(resource("HttpApiIntegrationIngestHttp").Properties.PayloadFormatVersion).toBe("2.0");
+  it("gives the signing secret's SSM parameter to ingestHttp only, and bounds Redis work well inside the timeout", () => {
+    expect(fn("ingestHttp").Environment.Variables.INGEST_SECRET_SSM_PARAMETER).toBe("/sales-counter/prod/ingest-secret");
+    for (const name of names) {
+      if (name !== "ingestHttp") expect(fn(name).Environment.Variables.INGEST_SECRET_SSM_PARAMETER).toBeUndefined();
+      expect(Number(fn(name).Environment.Variables.INGEST_DEADLINE_MS) + 1000).toBeLessThanOrEqual((fn(name).Timeout * 1000) / 2);
+    }
   });
 
-  it("feeds ingestQueue from an SQS queue with a dead-letter queue and ReportBatchItemFailures", () => {
-    const mapping = resource("IngestQueueEventSourceMappingSQSPaymentsQueue").Properties;
-    expect(mapping.EventSourceArn).toEqual({ "Fn::GetAtt": ["PaymentsQueue", "Arn"] });
-    expect(mapping.FunctionName).toEqual({ "Fn::GetAtt": ["IngestQueueLambdaFunction", "Arn"] });
-    expect(mapping.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
-    const queue = resource("PaymentsQueue");
-    expect(queue.Type).toBe("AWS::SQS::Queue");
-    expect(queue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ "Fn::GetAtt": ["PaymentsDeadLetterQueue", "Arn"] });
-    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBeGreaterThan(1);
-    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resource("IngestQueueLambdaFunction").Properties.Timeout);
-    expect(resource("PaymentsDeadLetterQueue").Type).toBe("AWS::SQS::Queue");
-  });
-
-  it("feeds ingestStream from Kinesis and MSK with ReportBatchItemFailures", () => {
-    const kinesis = resource("IngestStreamEventSourceMappingKinesisPaymentsStream").Properties;
-    expect(kinesis.EventSourceArn).toEqual({ "Fn::GetAtt": ["PaymentsStream", "Arn"] });
-    expect(kinesis.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
-    expect(kinesis.StartingPosition).toBe("TRIM_HORIZON");
-    const msk = resource("IngestStreamEventSourceMappingMSKMskClusterArnPayments").Properties;
-    expect(msk.EventSourceArn).toEqual({ Ref: "MskClusterArn" });
-    expect(msk.Topics).toEqual(["payments"]);
-    expect(msk.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
-    expect(msk.FunctionName).toEqual({ "Fn::GetAtt": ["IngestStreamLambdaFunction", "Arn"] });
-    // Batches that exhaust their retries land in a queue instead of being dropped.
-    const onFailure = { OnFailure: { Destination: { "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] } } };
-    expect(kinesis.DestinationConfig).toEqual(onFailure);
-    expect(msk.DestinationConfig).toEqual(onFailure);
-  });
-
-  describe("the bundled artifacts", () => {
-    let server: RedisServer;
-    let dir: string;
-    // Each artifact runs in a fresh node process, as in a new Lambda container: only the unzipped files, no node_modules.
-    const runner =
-      "const { handler } = await import(process.env.HANDLER_FILE); const result = await handler(JSON.parse(process.env.EVENT));" +
-      "process.stdout.write(JSON.stringify(result)); process.exit(0);";
-    const load = async (name: string) => {
-      await exec("unzip", ["-qo", join(root, `.serverless/${name}.zip`), "-d", join(dir, name)]);
-      const file = join(dir, name, `ingest/handlers/${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}.mjs`);
-      return async (event: unknown) => {
-        const env = { PATH: process.env.PATH, REDIS_URL: server.url, CAMPAIGN: "bundle", SHARDS: "4", LOG_LEVEL: "silent" };
-        const { stdout } = await exec("node", ["--input-type=module", "-e", runner], {
-          cwd: dir,
-          env: { ...env, HANDLER_FILE: pathToFileURL(file).href, EVENT: JSON.stringify(event) },
-          timeout: 30_000,
-        });
-        return JSON.parse(stdout) as unknown;
-      };
-    };
-    beforeAll(async () => {
-      server = await RedisServer.start();
-      dir = mkdtempSync(join(tmpdir(), "sls-artifact-"));
-    });
-    afterAll(async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
-
-    it("run on their own (Lua compiled in, no node_modules) and count SQS, Kinesis and HTTP API events", async () => {
-      const [queue, stream, http] = await Promise.all(["ingestQueue", "ingestStream", "ingestHttp"].map(load));
-      const a = payment({ campaign: "bundle", amount: 700 });
-      const b = payment({ campaign: "bundle", amount: 20 });
-      const c = payment({ campaign: "bundle", amount: 3 });
-      const sqs = sqsEvent([
-        { messageId: "1", body: a },
-        { messageId: "2", body: a },
-        { messageId: "3", body: "nope" },
+  it("gives each function its own role, with partition-independent ARNs and logs to its own group only", () => {
+    expect(pkg.template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    const roles = names.map((n) => fn(n).Role["Fn::GetAtt"][0] as string);
+    expect(new Set(roles).size).toBe(names.length);
+    for (const [i, role] of roles.entries()) {
+      expect(resource(role).Type).toBe("AWS::IAM::Role");
+      expect(JSON.stringify(props(role))).not.toMatch(/arn:aws:/);
+      expect(grantOf(role, "logs:PutLogEvents").resources).toEqual([
+        `arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/lambda/sales-counter-prod-${names[i]}:*`,
       ]);
-      expect(await queue!(sqs)).toEqual({ batchItemFailures: [] });
-      expect(await stream!(kinesisEvent([{ sequenceNumber: "1", body: b }]))).toEqual({ batchItemFailures: [] });
-      const httpEvent = {
-        version: "2.0",
-        rawPath: "/v1/payments",
-        headers: {},
-        requestContext: { http: { method: "POST", path: "/v1/payments" } },
-        body: JSON.stringify(c),
-        isBase64Encoded: false,
-      };
-      expect(await http!(httpEvent)).toMatchObject({ statusCode: 200 });
-      const redis = createRedis({ redisUrl: server.url, redisClusterNodes: undefined }, { name: "check" });
-      expect((await readTotals(redis, "bundle", 4)).net).toBe(723n);
-      expect(await redis.llen(campaignKeys("bundle", 4).deadLetters)).toBe(1);
-      await closeRedis(redis);
+    }
+  });
+
+  it("lets ingestHttp read exactly its one SSM parameter, decrypting only through SSM; no other role touches SSM", () => {
+    expect(grantOf("IngestHttpRole", "ssm:GetParameter").resources).toEqual([
+      "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/sales-counter/prod/ingest-secret",
+    ]);
+    const decrypt = grantOf("IngestHttpRole", "kms:Decrypt");
+    expect(decrypt.resources).toEqual(["arn:aws-cn:kms:cn-north-1:123456789012:key/*"]);
+    expect(evaluate(decrypt.condition, context)).toEqual({ StringEquals: { "kms:ViaService": "ssm.cn-north-1.amazonaws.com" } });
+    for (const role of ["IngestQueueRole", "IngestStreamRole", "IngestEventRole"])
+      expect(grants(role).some((g: { actions: string[] }) => g.actions.some((a) => a.startsWith("ssm:")))).toBe(false);
+  });
+
+  it("grants the SQS and Kinesis mappings their documented actions on their own queue and stream", () => {
+    const queue = grantOf("IngestQueueRole", "sqs:ReceiveMessage");
+    expect(queue.actions.sort()).toEqual(["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]);
+    expect(queue.resources).toEqual([context["PaymentsQueue.Arn"]]);
+    // "Process Amazon Kinesis Data Streams records with Lambda": ListShards and DescribeStreamSummary among them.
+    const kinesis = grantOf("IngestStreamRole", "kinesis:ListShards");
+    expect(kinesis.actions).toEqual(
+      expect.arrayContaining(["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords", "kinesis:GetShardIterator"]),
+    );
+    expect(kinesis.resources).toEqual([context["PaymentsStream.Arn"]]);
+    expect(grantOf("IngestStreamRole", "sqs:SendMessage").resources).toEqual([context["StreamFailuresQueue.Arn"]]);
+    expect(grantOf("IngestEventRole", "sqs:SendMessage").resources).toEqual([context["PaymentsQueue.Arn"]]);
+  });
+
+  it("grants MSK's cluster, topic and consumer-group actions for IAM authentication on exactly this cluster's ARNs", () => {
+    expect(grantOf("IngestStreamRole", "kafka:DescribeClusterV2").actions).toContain("kafka:GetBootstrapBrokers");
+    expect(grantOf("IngestStreamRole", "kafka:DescribeClusterV2").resources).toEqual([cluster]);
+    expect(grantOf("IngestStreamRole", "kafka-cluster:Connect").resources).toEqual([cluster]);
+    expect(grantOf("IngestStreamRole", "kafka-cluster:ReadData").resources).toEqual([
+      "arn:aws-cn:kafka:cn-north-1:123456789012:topic/sales/0f6f-4c2a-9e1b-2/payments",
+    ]);
+    const group = grantOf("IngestStreamRole", "kafka-cluster:AlterGroup");
+    expect(group.actions).toContain("kafka-cluster:DescribeGroup");
+    expect(group.resources).toEqual(["arn:aws-cn:kafka:cn-north-1:123456789012:group/sales/0f6f-4c2a-9e1b-2/sales-counter-prod-ingest"]);
+    expect(grantOf("IngestStreamRole", "kafka-cluster:DescribeTopic").resources).toEqual(
+      grantOf("IngestStreamRole", "kafka-cluster:ReadData").resources,
+    );
+  });
+
+  it("keeps DLQ messages longer than the source queue, and the visibility timeout at 6 x timeout + batching window", () => {
+    const queue = props("PaymentsQueue");
+    const mapping = props("IngestQueueEventSourceMappingSQSPaymentsQueue");
+    // "Setting-up dead-letter queue retention": a standard DLQ keeps the message's original enqueue time.
+    expect(props("PaymentsDeadLetterQueue").MessageRetentionPeriod).toBeGreaterThan(queue.MessageRetentionPeriod);
+    expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual({ "Fn::GetAtt": ["PaymentsDeadLetterQueue", "Arn"] });
+    expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    // "Creating and configuring an Amazon SQS event source mapping".
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn("ingestQueue").Timeout + mapping.MaximumBatchingWindowInSeconds);
+    expect(mapping.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    // Room for an ingestEvent invocation record (1 MiB, SQS's maximum).
+    expect(queue.MaximumMessageSize).toBe(1048576);
+  });
+
+  it("reserves concurrency per function and caps the queue's mapping below its reservation", () => {
+    for (const name of names) expect(fn(name).ReservedConcurrentExecutions).toBeGreaterThan(0);
+    // "Configuring scaling behavior for SQS event source mappings": maximum concurrency at most the reserved.
+    const max = props("IngestQueueEventSourceMappingSQSPaymentsQueue").ScalingConfig.MaximumConcurrency;
+    expect(max).toBeGreaterThanOrEqual(2);
+    expect(max).toBeLessThanOrEqual(fn("ingestQueue").ReservedConcurrentExecutions);
+    // The HTTP API is the one that must never starve: it holds the largest reservation.
+    for (const name of names)
+      expect(fn("ingestHttp").ReservedConcurrentExecutions).toBeGreaterThanOrEqual(fn(name).ReservedConcurrentExecutions);
+  });
+
+  it("throttles the HTTP API stage (429 to retry, not Lambda's throttle as a bare 500) and writes access logs", () => {
+    const stage = props("HttpApiStage");
+    expect(stage.DefaultRouteSettings.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeGreaterThan(0);
+    expect(stage.DefaultRouteSettings.ThrottlingBurstLimit).toBeLessThanOrEqual(stage.DefaultRouteSettings.ThrottlingRateLimit);
+    expect(stage.AccessLogSettings.DestinationArn).toEqual({ "Fn::GetAtt": ["HttpApiLogGroup", "Arn"] });
+    expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({
+      status: "$context.status",
+      integrationError: "$context.integrationErrorMessage",
     });
+    expect(props("HttpApiLogGroup").RetentionInDays).toBeGreaterThan(0);
+    expect(props("HttpApiRoutePostV1Payments").RouteKey).toBe("POST /v1/payments");
+  });
+
+  it("retries Kinesis until a record age bound, splits failing batches and keeps what it gives up", () => {
+    const kinesis = props("IngestStreamEventSourceMappingKinesisPaymentsStream");
+    expect(kinesis.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    expect(kinesis.MaximumRetryAttempts).toBeGreaterThanOrEqual(1000);
+    expect(kinesis.MaximumRecordAgeInSeconds).toBeGreaterThanOrEqual(3600);
+    expect(kinesis.MaximumRecordAgeInSeconds).toBeLessThan(props("PaymentsStream").RetentionPeriodHours * 3600);
+    expect(kinesis.BisectBatchOnFunctionError).toBe(true);
+    expect(kinesis.ParallelizationFactor).toBeGreaterThan(1);
+    expect(kinesis.DestinationConfig).toEqual({ OnFailure: { Destination: { "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] } } });
+    // The failure queue holds metadata only: no longer than its records stay readable in the stream.
+    const replayable = props("PaymentsStream").RetentionPeriodHours * 3600 - kinesis.MaximumRecordAgeInSeconds;
+    expect(props("StreamFailuresQueue").MessageRetentionPeriod).toBeLessThanOrEqual(replayable);
+  });
+
+  it("runs the MSK mapping in provisioned mode with a consumer group, partial batch responses, retries and splitting", () => {
+    const msk = props("IngestStreamEventSourceMappingMSKMskClusterArnPayments");
+    // "Configuring error handling controls for Kafka event sources": these apply in provisioned mode.
+    expect(msk.ProvisionedPollerConfig.MinimumPollers).toBeGreaterThanOrEqual(1);
+    expect(msk.ProvisionedPollerConfig.MaximumPollers).toBeGreaterThanOrEqual(msk.ProvisionedPollerConfig.MinimumPollers);
+    expect(msk.AmazonManagedKafkaEventSourceConfig).toEqual({ ConsumerGroupId: "sales-counter-prod-ingest" });
+    expect(msk.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    expect(msk.MaximumRetryAttempts).toBeGreaterThanOrEqual(1000);
+    expect(msk.MaximumRecordAgeInSeconds).toBeGreaterThanOrEqual(3600);
+    expect(msk.BisectBatchOnFunctionError).toBe(true);
+    expect(msk.DestinationConfig).toEqual({ OnFailure: { Destination: { "Fn::GetAtt": ["StreamFailuresQueue", "Arn"] } } });
+  });
+
+  it("retries ingestEvent's asynchronous invocations as the local Invoke API does, then sends them to the payments queue", () => {
+    const config = ofType("AWS::Lambda::EventInvokeConfig").map((c) => c.Properties);
+    expect(config).toHaveLength(1);
+    expect(config[0]).toMatchObject({
+      FunctionName: { Ref: "IngestEventLambdaFunction" },
+      MaximumRetryAttempts: eventFunctionAsync.maximumRetryAttempts,
+      MaximumEventAgeInSeconds: eventFunctionAsync.maximumEventAgeSeconds,
+      DestinationConfig: { OnFailure: { Destination: { "Fn::GetAtt": ["PaymentsQueue", "Arn"] } } },
+    });
+  });
+
+  it("alarms on iterator age, consumer lag, waiting dead letters, given-up batches and lost async deliveries", () => {
+    const alarms = ofType("AWS::CloudWatch::Alarm").map((a) => a.Properties);
+    const on = (metric: string) => alarms.filter((a) => a.MetricName === metric);
+    expect(on("IteratorAge")[0].Dimensions).toEqual([{ Name: "FunctionName", Value: "sales-counter-prod-ingestStream" }]);
+    expect(on("OffsetLag")).toHaveLength(1);
+    const queues = on("ApproximateNumberOfMessagesVisible").map((a) => a.Dimensions[0].Value["Fn::GetAtt"][0]);
+    expect(queues.sort()).toEqual(["PaymentsDeadLetterQueue", "StreamFailuresQueue"]);
+    expect(on("DestinationDeliveryFailures")[0].Dimensions[0].Value).toBe("sales-counter-prod-ingestEvent");
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: "LambdaAlarmsTopic" }]);
+  });
+
+  it("traces every function with X-Ray in prod", () => {
+    for (const name of names) expect(fn(name).TracingConfig).toEqual({ Mode: "Active" });
   });
 });

@@ -1,6 +1,7 @@
 // POST /v1/payments over HTTP, independent of transport: signature, body limits, ingest, JSON answer.
 
 import { errorBody } from "../../core/errors.js";
+import { Deadline } from "./deadline.js";
 import { IngestError, RequestRejectedError } from "./errors.js";
 import { ingestRequests } from "./metrics.js";
 import { eventsFromBody, maxBodyBytes } from "./payment-batch.js";
@@ -27,20 +28,26 @@ export function errorResponse(statusCode: number, code: string, message: string,
   return { statusCode, headers: { ...jsonHeaders, ...extra }, body: errorBody(code, message) };
 }
 
-export async function handlePaymentsRequest(runtime: IngestRuntime, request: HttpRequest, source = "http"): Promise<HttpResponse> {
-  const response = await answer(runtime, request, source);
+/** Answers one request; Redis work unanswered at the deadline (INGEST_DEADLINE_MS by default) is a 503 with Retry-After. */
+export async function handlePaymentsRequest(
+  runtime: IngestRuntime,
+  request: HttpRequest,
+  source = "http",
+  deadline: Deadline = Deadline.after(runtime.config.ingestDeadlineMs),
+): Promise<HttpResponse> {
+  const response = await answer(runtime, request, source, deadline);
   ingestRequests.inc({ source, status: String(response.statusCode) });
   return response;
 }
 
-async function answer(runtime: IngestRuntime, request: HttpRequest, source: string): Promise<HttpResponse> {
+async function answer(runtime: IngestRuntime, request: HttpRequest, source: string, deadline: Deadline): Promise<HttpResponse> {
   if (!request.path.endsWith("/v1/payments")) return errorResponse(404, "NOT_FOUND", `no route for ${request.method} ${request.path}`);
   if (request.method !== "POST") return errorResponse(405, "METHOD_NOT_ALLOWED", "use POST for /v1/payments", { allow: "POST" });
   try {
     const secret = runtime.config.ingestSecret;
     if (secret !== undefined) verifySignature(secret, request.headers["x-signature"], request.rawBody);
     const events = eventsFromBody(request.rawBody, { maxBytes: maxBodyBytes });
-    const summary = await runtime.ingestor.ingest(events, source);
+    const summary = await deadline.bound(runtime.ingestor.ingest(events, source));
     if (summary.accepted + summary.duplicates > 0) {
       return { statusCode: 200, headers: jsonHeaders, body: JSON.stringify(summary) };
     }

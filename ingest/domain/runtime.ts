@@ -52,8 +52,8 @@ export function createIngestRuntime(config: Config, redis?: RedisClient, logger?
 
 let shared: IngestRuntime | undefined;
 
-/** The container-wide runtime, from process.env; a bad configuration throws ConfigError listing every problem. */
-export function ingestRuntime(): IngestRuntime {
-  shared ??= createIngestRuntime(parseConfig(process.env));
+/** The container-wide runtime, from `config` or process.env; a bad configuration throws ConfigError listing every problem. */
+export function ingestRuntime(config?: Config): IngestRuntime {
+  shared ??= createIngestRuntime(config ?? parseConfig(process.env));
   return shared;
 }

@@ -1,6 +1,8 @@
 // Lambda handler `ingestQueue`: SQS batches with ReportBatchItemFailures; bad records are dead-lettered, not retried.
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { Deadline, type InvocationClock } from "../domain/deadline.js";
 import { UnsupportedEventError } from "../domain/errors.js";
+import { payloadOfMessage } from "../domain/invocation-record.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type RecordOutcome } from "../domain/source-record.js";
 
@@ -13,10 +15,15 @@ function assertSqsEvent(event: SQSEvent): void {
   });
 }
 
+// A message is a payments body, or the invocation record of a failed ingestEvent invocation (its on-failure destination).
+const recordOf = (message: SQSRecord) => ({ recordId: message.messageId, body: payloadOfMessage(message.body) });
+
 export function createQueueHandler(getRuntime: () => IngestRuntime) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: Partial<InvocationClock>): Promise<SQSBatchResponse> => {
     assertSqsEvent(event);
     const runtime = getRuntime();
+    // One bound for the whole batch: what Redis has not answered by then is handed back as batch item failures.
+    const deadline = Deadline.forInvocation(runtime.config, context);
     const records = event.Records;
     const failures: SQSBatchItemFailure[] = [];
     const fifo = records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
@@ -24,7 +31,7 @@ export function createQueueHandler(getRuntime: () => IngestRuntime) {
       // FIFO: stop at the first failure and hand back it and everything after it, so order is kept.
       for (let i = 0; i < records.length; i++) {
         const record = records[i]!;
-        const outcome = await ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body });
+        const outcome = await ingestRecord(runtime, "sqs", recordOf(record), deadline);
         if (outcome.status === "retry") {
           for (const rest of records.slice(i)) failures.push({ itemIdentifier: rest.messageId });
           break;
@@ -33,9 +40,7 @@ export function createQueueHandler(getRuntime: () => IngestRuntime) {
       return { batchItemFailures: failures };
     }
     // Standard queues have no order: records are independent and run together (auto-pipelined).
-    const outcomes: RecordOutcome[] = await Promise.all(
-      records.map((record) => ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body })),
-    );
+    const outcomes: RecordOutcome[] = await Promise.all(records.map((record) => ingestRecord(runtime, "sqs", recordOf(record), deadline)));
     outcomes.forEach((outcome, i) => {
       if (outcome.status === "retry") failures.push({ itemIdentifier: records[i]!.messageId });
     });

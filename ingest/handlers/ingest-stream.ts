@@ -1,5 +1,6 @@
 // Lambda handler `ingestStream`: Kinesis Data Streams and MSK / self-managed Kafka batches, in order, with partial failures.
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent, MSKRecord, SelfManagedKafkaEvent } from "aws-lambda";
+import { Deadline, type InvocationClock } from "../domain/deadline.js";
 import { UnsupportedEventError } from "../domain/errors.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type SourceRecord } from "../domain/source-record.js";
@@ -37,9 +38,14 @@ interface OrderedRecord<Id> extends SourceRecord {
  * later one: Lambda checkpoints before the lowest reported record and redelivers from there, so nothing after it
  * is lost and order is kept; records already counted are deduplicated on redelivery.
  */
-async function processInOrder<Id>(runtime: IngestRuntime, source: string, records: readonly OrderedRecord<Id>[]): Promise<Id[]> {
+async function processInOrder<Id>(
+  runtime: IngestRuntime,
+  source: string,
+  records: readonly OrderedRecord<Id>[],
+  deadline: Deadline,
+): Promise<Id[]> {
   for (let i = 0; i < records.length; i++) {
-    const outcome = await ingestRecord(runtime, source, records[i]!);
+    const outcome = await ingestRecord(runtime, source, records[i]!, deadline);
     if (outcome.status === "retry") return records.slice(i).map((r) => r.failureId);
   }
   return [];
@@ -52,18 +58,18 @@ function isKafka(event: StreamEvent): event is KafkaEvent {
   return source === "aws:kafka" || source === "SelfManagedKafka";
 }
 
-async function handleKinesis(runtime: IngestRuntime, event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+async function handleKinesis(runtime: IngestRuntime, event: KinesisStreamEvent, deadline: Deadline): Promise<KinesisStreamBatchResponse> {
   const records = event.Records.map((r, i) => {
     if (r?.eventSource !== "aws:kinesis" || typeof r.kinesis?.sequenceNumber !== "string") {
       throw new UnsupportedEventError(`Records[${i}]: must be a Kinesis record (eventSource "aws:kinesis", kinesis.sequenceNumber)`);
     }
     return { recordId: r.kinesis.sequenceNumber, body: decodeBase64(r.kinesis.data), failureId: r.kinesis.sequenceNumber };
   });
-  const failed = await processInOrder(runtime, "kinesis", records);
+  const failed = await processInOrder(runtime, "kinesis", records, deadline);
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-async function handleKafka(runtime: IngestRuntime, event: KafkaEvent): Promise<KafkaBatchResponse> {
+async function handleKafka(runtime: IngestRuntime, event: KafkaEvent, deadline: Deadline): Promise<KafkaBatchResponse> {
   if (typeof event.records !== "object" || event.records === null) {
     throw new UnsupportedEventError("records: must map each topic-partition to its records");
   }
@@ -81,15 +87,18 @@ async function handleKafka(runtime: IngestRuntime, event: KafkaEvent): Promise<K
       };
     });
   });
-  const failed = await Promise.all(partitions.map((records) => processInOrder(runtime, "kafka", records)));
+  const failed = await Promise.all(partitions.map((records) => processInOrder(runtime, "kafka", records, deadline)));
   return { batchItemFailures: failed.flat().map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 export function createStreamHandler(getRuntime: () => IngestRuntime) {
-  return async (event: StreamEvent): Promise<StreamBatchResponse> => {
+  return async (event: StreamEvent, context?: Partial<InvocationClock>): Promise<StreamBatchResponse> => {
     if (typeof event !== "object" || event === null) throw new UnsupportedEventError("event: must be a Kinesis or Kafka event");
-    if (isKafka(event)) return handleKafka(getRuntime(), event);
-    if (Array.isArray((event as KinesisStreamEvent).Records)) return handleKinesis(getRuntime(), event as KinesisStreamEvent);
+    const runtime = getRuntime();
+    // One bound for the whole batch: the record Redis has not answered by then, and every later one, are reported.
+    const deadline = Deadline.forInvocation(runtime.config, context);
+    if (isKafka(event)) return handleKafka(runtime, event, deadline);
+    if (Array.isArray((event as KinesisStreamEvent).Records)) return handleKinesis(runtime, event as KinesisStreamEvent, deadline);
     throw new UnsupportedEventError(
       'event: must be a Kinesis event (Records) or a Kafka event (eventSource "aws:kafka" or "SelfManagedKafka")',
     );

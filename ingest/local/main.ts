@@ -1,5 +1,5 @@
 // Process entry for `npm run start:ingest`: the local API gateway (ingestHttp) and the Lambda Invoke API (all functions).
-import { loadConfigOrExit } from "../../core/config.js";
+import { loadConfigOrExit, requireIngestSecret } from "../../core/config.js";
 import { closeRedis } from "../../core/redis.js";
 import { checkRedisAtStart, RedisStartupError } from "../../core/redis-startup.js";
 import { createIngestRuntime } from "../domain/runtime.js";
@@ -7,7 +7,7 @@ import { createHttpHandler } from "../handlers/ingest-http.js";
 import { startGateway } from "./api-gateway.js";
 import { startLambdaApi } from "./lambda-invoke-api/server.js";
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit(process.env, requireIngestSecret);
 const runtime = createIngestRuntime(config);
 const exitOnRedisProblem = (err: unknown): never => {
   if (!(err instanceof RedisStartupError)) throw err;

@@ -37,12 +37,12 @@ export function fromInternet(rule: Record<string, unknown>): boolean {
 /** serverless.yml's variable for /sales-counter/<stage> (params.default.ssmPrefix). */
 const serverlessPrefix = ["$", "{param:ssmPrefix}"].join("");
 
-/** The SSM parameter names serverless.yml reads (resources.Parameters Defaults) for a stage. */
+/** The SSM parameter names serverless.yml reads (its resources' Parameters Defaults, serverless/parameters.yml) for a stage. */
 export function serverlessSsmParameters(root: string, stage: string): Record<string, { name: string; type: string }> {
-  const yml = readFileSync(join(root, "serverless.yml"), "utf8");
-  const block = yml.slice(yml.indexOf("  Parameters:"), yml.indexOf("  Resources:"));
+  const yml = readFileSync(join(root, "serverless/parameters.yml"), "utf8");
+  const block = yml.slice(yml.indexOf("Parameters:"));
   const found: Record<string, { name: string; type: string }> = {};
-  for (const m of block.matchAll(/^ {4}(\w+):\n {6}Type: (\S+)\n {6}Default: (\S+)$/gm)) {
+  for (const m of block.matchAll(/^ {2}(\w+):\n {4}Type: (\S+)\n {4}Default: (\S+)$/gm)) {
     found[m[1]!] = { name: m[3]!.replace(serverlessPrefix, `/sales-counter/${stage}`), type: m[2]! };
   }
   return found;

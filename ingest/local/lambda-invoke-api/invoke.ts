@@ -1,6 +1,7 @@
 // Runs one synchronous invocation with the function timeout, and shapes errors as Lambda reports them.
 import { CodedError } from "../../../core/errors.js";
 import { withTimeout } from "../../../core/timeout.js";
+import type { LocalContext } from "./functions.js";
 
 export type SyncOutcome = { ok: true; result: unknown } | { ok: false; error: Error };
 
@@ -12,9 +13,17 @@ export class FunctionTimeoutError extends CodedError {
   }
 }
 
-export async function invokeSync(handler: (event: unknown) => Promise<unknown>, event: unknown, timeoutMs: number): Promise<SyncOutcome> {
+/** Runs the handler with a Lambda-like context (request id, remaining time), bounded by the function timeout. */
+export async function invokeSync(
+  handler: (event: unknown, context: LocalContext) => Promise<unknown>,
+  event: unknown,
+  timeoutMs: number,
+  requestId: string,
+): Promise<SyncOutcome> {
+  const endsAt = Date.now() + timeoutMs;
+  const context: LocalContext = { awsRequestId: requestId, getRemainingTimeInMillis: () => Math.max(0, endsAt - Date.now()) };
   try {
-    const run = Promise.resolve().then(() => handler(event));
+    const run = Promise.resolve().then(() => handler(event, context));
     return { ok: true, result: await withTimeout(run, timeoutMs, () => new FunctionTimeoutError(timeoutMs)) };
   } catch (err) {
     return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };

@@ -4,6 +4,7 @@ import type { Logger } from "../../../core/logger.js";
 import { createApp } from "../../../core/uws-app.js";
 import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../../../core/uws-http.js";
 import { methodOf, pathOf, queryParam } from "../../../core/uws-request.js";
+import type { InvocationRecord } from "../../domain/invocation-record.js";
 import { type IngestRuntime, ingestRuntime } from "../../domain/runtime.js";
 import { AsyncInvoker } from "./async-invoker.js";
 import { createFunctionRegistry, type InvokeHandler } from "./functions.js";
@@ -21,10 +22,12 @@ export interface LambdaApiOptions {
   readonly runtime?: IngestRuntime;
   /** Function timeout for RequestResponse invocations; Lambda answers Sandbox.Timedout after it. */
   readonly timeoutMs?: number;
-  /** Backoff base between the two retries of a failed Event invocation (default 1000 ms). */
+  /** Backoff base between the two retries of a failed Event invocation (default 1000 ms; 60 s on AWS). */
   readonly asyncRetryBaseMs?: number;
   /** Functions served besides the ingest ones, by name (local stand-ins, e.g. a test's milestone receiver). */
   readonly extraFunctions?: Readonly<Record<string, InvokeHandler>>;
+  /** The on-failure destination of Event invocations given up (they are logged in any case). */
+  readonly onAsyncFailure?: (record: InvocationRecord) => void;
 }
 
 export interface RunningLambdaApi {
@@ -40,7 +43,7 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
   const { logger } = options;
   const runtime = options.runtime ?? ingestRuntime();
   const registry = createFunctionRegistry(runtime, options.extraFunctions);
-  const asyncInvoker = new AsyncInvoker({ logger, retryBaseMs: options.asyncRetryBaseMs });
+  const asyncInvoker = new AsyncInvoker({ logger, retryBaseMs: options.asyncRetryBaseMs, onFailure: options.onAsyncFailure });
   const timeoutMs = options.timeoutMs ?? 30_000;
   const app = createApp({ name: "Lambda Invoke API", logger });
 
@@ -94,13 +97,13 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
         if (invocationType === "Event") {
           // An async attempt that times out counts as failed and is retried, as on Lambda.
           const withTimeout = async (e: unknown) => {
-            const outcome = await invokeSync(fn.handler, e, timeoutMs);
+            const outcome = await invokeSync(fn.handler, e, timeoutMs, requestId);
             if (!outcome.ok) throw outcome.error;
           };
-          asyncInvoker.enqueue(fn.deployedName, requestId, withTimeout, event);
+          asyncInvoker.enqueue(fn.deployedName, requestId, withTimeout, event, fn.asyncPolicy);
           return writeResponse(res, 202, headers, "");
         }
-        const outcome = await invokeSync(fn.handler, event, timeoutMs);
+        const outcome = await invokeSync(fn.handler, event, timeoutMs, requestId);
         if (reader.aborted()) return;
         if (outcome.ok) return writeResponse(res, 200, headers, JSON.stringify(outcome.result ?? null));
         logger.warn({ err: outcome.error, function: fn.deployedName, requestId }, "invocation failed");
