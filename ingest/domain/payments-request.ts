@@ -2,7 +2,6 @@
 
 import { errorBody } from "../../core/errors.js";
 import { IngestError, RequestRejectedError } from "./errors.js";
-import { ingestRequests } from "./metrics.js";
 import { eventsFromBody, maxBodyBytes } from "./payment-batch.js";
 import type { IngestRuntime } from "./runtime.js";
 import { verifySignature } from "./signature.js";
@@ -29,7 +28,7 @@ export function errorResponse(statusCode: number, code: string, message: string,
 
 export async function handlePaymentsRequest(runtime: IngestRuntime, request: HttpRequest, source = "http"): Promise<HttpResponse> {
   const response = await answer(runtime, request, source);
-  ingestRequests.inc({ source, status: String(response.statusCode) });
+  runtime.metrics.response(source, response.statusCode);
   return response;
 }
 

@@ -2,7 +2,6 @@
 
 import type { DeadLetter } from "./dead-letters.js";
 import { CounterUnavailableError, RequestRejectedError } from "./errors.js";
-import { ingestRetriedRecords } from "./metrics.js";
 import { eventsFromBody } from "./payment-batch.js";
 import type { IngestRuntime } from "./runtime.js";
 
@@ -49,7 +48,7 @@ export async function ingestRecord(runtime: IngestRuntime, source: string, recor
   } catch (err) {
     const reason = err instanceof CounterUnavailableError ? err.message : `counter store unavailable: ${(err as Error).message}`;
     runtime.logger.warn({ err, source, recordId: record.recordId }, "record will be retried");
-    ingestRetriedRecords.inc({ source });
+    runtime.metrics.retried(source);
     return { status: "retry", reason };
   }
 }

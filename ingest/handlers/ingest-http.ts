@@ -1,5 +1,12 @@
 // Lambda handler `ingestHttp`: API Gateway HTTP API (payload v2) and REST API (v1) events for POST /v1/payments.
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
+import { runInvocation } from "../domain/invocation.js";
 import { type HttpRequest, handlePaymentsRequest } from "../domain/payments-request.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { loadIngestSecretFromSsm } from "./ssm-secret.js";
@@ -22,9 +29,12 @@ export function requestFromApiGateway(event: ApiGatewayEvent): HttpRequest {
 }
 
 export function createHttpHandler(getRuntime: () => IngestRuntime) {
-  return async (event: ApiGatewayEvent): Promise<ApiGatewayResult> => {
-    const response = await handlePaymentsRequest(getRuntime(), requestFromApiGateway(event));
-    return { ...response, isBase64Encoded: false };
+  return async (event: ApiGatewayEvent, context?: Context): Promise<ApiGatewayResult> => {
+    const runtime = getRuntime();
+    return runInvocation(runtime.metrics, context, async () => {
+      const response = await handlePaymentsRequest(runtime, requestFromApiGateway(event));
+      return { ...response, isBase64Encoded: false };
+    });
   };
 }
 

@@ -1,6 +1,7 @@
 // Lambda handler `ingestQueue`: SQS batches with ReportBatchItemFailures; bad records are dead-lettered, not retried.
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { UnsupportedEventError } from "../domain/errors.js";
+import { runInvocation } from "../domain/invocation.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type RecordOutcome } from "../domain/source-record.js";
 
@@ -14,33 +15,40 @@ function assertSqsEvent(event: SQSEvent): void {
 }
 
 export function createQueueHandler(getRuntime: () => IngestRuntime) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     assertSqsEvent(event);
     const runtime = getRuntime();
-    const records = event.Records;
-    const failures: SQSBatchItemFailure[] = [];
-    const fifo = records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
-    if (fifo) {
-      // FIFO: stop at the first failure and hand back it and everything after it, so order is kept.
-      for (let i = 0; i < records.length; i++) {
-        const record = records[i]!;
-        const outcome = await ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body });
-        if (outcome.status === "retry") {
-          for (const rest of records.slice(i)) failures.push({ itemIdentifier: rest.messageId });
-          break;
-        }
-      }
+    return runInvocation(runtime.metrics, context, async () => {
+      const failures = await handleRecords(runtime, event.Records);
+      runtime.metrics.batchItemFailures("sqs", failures.length);
       return { batchItemFailures: failures };
-    }
-    // Standard queues have no order: records are independent and run together (auto-pipelined).
-    const outcomes: RecordOutcome[] = await Promise.all(
-      records.map((record) => ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body })),
-    );
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === "retry") failures.push({ itemIdentifier: records[i]!.messageId });
     });
-    return { batchItemFailures: failures };
   };
+}
+
+async function handleRecords(runtime: IngestRuntime, records: SQSEvent["Records"]): Promise<SQSBatchItemFailure[]> {
+  const failures: SQSBatchItemFailure[] = [];
+  const fifo = records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
+  if (fifo) {
+    // FIFO: stop at the first failure and hand back it and everything after it, so order is kept.
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const outcome = await ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body });
+      if (outcome.status === "retry") {
+        for (const rest of records.slice(i)) failures.push({ itemIdentifier: rest.messageId });
+        break;
+      }
+    }
+    return failures;
+  }
+  // Standard queues have no order: records are independent and run together (auto-pipelined).
+  const outcomes: RecordOutcome[] = await Promise.all(
+    records.map((record) => ingestRecord(runtime, "sqs", { recordId: record.messageId, body: record.body })),
+  );
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === "retry") failures.push({ itemIdentifier: records[i]!.messageId });
+  });
+  return failures;
 }
 
 export const handler = createQueueHandler(ingestRuntime);

@@ -1,6 +1,7 @@
 // Lambda handler `ingestStream`: Kinesis Data Streams and MSK / self-managed Kafka batches, in order, with partial failures.
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent, MSKRecord, SelfManagedKafkaEvent } from "aws-lambda";
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent, MSKRecord, SelfManagedKafkaEvent } from "aws-lambda";
 import { UnsupportedEventError } from "../domain/errors.js";
+import { runInvocation } from "../domain/invocation.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type SourceRecord } from "../domain/source-record.js";
 
@@ -48,6 +49,7 @@ async function handleKinesis(runtime: IngestRuntime, event: KinesisStreamEvent):
     return { recordId: r.kinesis.sequenceNumber, body: decodeBase64(r.kinesis.data), failureId: r.kinesis.sequenceNumber };
   });
   const failed = await processInOrder(runtime, "kinesis", records);
+  runtime.metrics.batchItemFailures("kinesis", failed.length);
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
@@ -70,14 +72,21 @@ async function handleKafka(runtime: IngestRuntime, event: KafkaEvent): Promise<K
     });
   });
   const failed = await Promise.all(partitions.map((records) => processInOrder(runtime, "kafka", records)));
+  runtime.metrics.batchItemFailures("kafka", failed.flat().length);
   return { batchItemFailures: failed.flat().map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 export function createStreamHandler(getRuntime: () => IngestRuntime) {
-  return async (event: StreamEvent): Promise<StreamBatchResponse> => {
+  return async (event: StreamEvent, context?: Context): Promise<StreamBatchResponse> => {
     if (typeof event !== "object" || event === null) throw new UnsupportedEventError("event: must be a Kinesis or Kafka event");
-    if (isKafka(event)) return handleKafka(getRuntime(), event);
-    if (Array.isArray((event as KinesisStreamEvent).Records)) return handleKinesis(getRuntime(), event as KinesisStreamEvent);
+    if (isKafka(event)) {
+      const runtime = getRuntime();
+      return runInvocation(runtime.metrics, context, () => handleKafka(runtime, event));
+    }
+    if (Array.isArray((event as KinesisStreamEvent).Records)) {
+      const runtime = getRuntime();
+      return runInvocation(runtime.metrics, context, () => handleKinesis(runtime, event as KinesisStreamEvent));
+    }
     throw new UnsupportedEventError(
       'event: must be a Kinesis event (Records) or a Kafka event (eventSource "aws:kafka" or "SelfManagedKafka")',
     );
