@@ -29,7 +29,11 @@ export interface FoldLoopStats {
   readonly folds: number;
   readonly publishes: number;
   readonly skippedTicks: number;
+  /** Failures since start, by operation (the same as sales_aggregator_errors_total{op}). */
+  readonly errors: Readonly<Record<FoldErrorOp, number>>;
 }
+
+export type FoldErrorOp = "epoch" | "lease" | "fold" | "state-loss" | "publish";
 
 export class FoldLoop {
   private epoch: string | undefined;
@@ -42,6 +46,7 @@ export class FoldLoop {
   private folds = 0;
   private publishes = 0;
   private skippedTicks = 0;
+  private readonly errorCounts: Record<FoldErrorOp, number> = { epoch: 0, lease: 0, fold: 0, "state-loss": 0, publish: 0 };
   private running: Promise<void> | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -77,7 +82,12 @@ export class FoldLoop {
 
   stats(): FoldLoopStats {
     const { epoch, lastSeq, lastFoldMs, folds, publishes, skippedTicks } = this;
-    return { epoch, lastSeq, lastFoldMs, folds, publishes, skippedTicks };
+    return { epoch, lastSeq, lastFoldMs, folds, publishes, skippedTicks, errors: { ...this.errorCounts } };
+  }
+
+  private failed(op: FoldErrorOp): void {
+    this.errorCounts[op]++;
+    this.deps.metrics.errors.inc({ op });
   }
 
   start(): void {
@@ -111,7 +121,7 @@ export class FoldLoop {
   }
 
   private async runTick(): Promise<void> {
-    const { errors, metrics } = this.deps;
+    const { errors } = this.deps;
     try {
       if (this.epoch === undefined) {
         this.epoch = await this.deps.store.snapshots.ensureEpoch(this.deps.config.campaign).catch((err: unknown) => {
@@ -123,7 +133,7 @@ export class FoldLoop {
       errors.recovered("lease", "Redis reachable again");
     } catch (err) {
       if (this.stopped) return;
-      metrics.errors.inc({ op: this.epoch === undefined ? "epoch" : "lease" });
+      this.failed(this.epoch === undefined ? "epoch" : "lease");
       errors.error("lease", err, "cannot reach Redis for the epoch or the lease; retrying every tick");
       // Keep folding on the local view of the lease; the publish script refuses if it lapsed.
       this.setLeader(this.deps.lease.held);
@@ -179,7 +189,7 @@ export class FoldLoop {
       totals = await this.readTotals();
     } catch (err) {
       if (this.stopped) return;
-      metrics.errors.inc({ op: "fold" });
+      this.failed("fold");
       errors.error("fold", err, "fold failed: could not read the shard counters");
       return;
     }
@@ -187,7 +197,7 @@ export class FoldLoop {
     this.recordSample(atMs, totals);
     const lost = this.guard().inspect(epoch, totals);
     if (lost !== undefined) {
-      metrics.errors.inc({ op: "state-loss" });
+      this.failed("state-loss");
       errors.error("state-loss", new Error(lost), `${lost}. Not publishing until reconcile --rebuild sets a new epoch.`);
       return;
     }
@@ -217,8 +227,8 @@ export class FoldLoop {
   }
 
   private onPublishFailed(err: unknown, epoch: string): void {
-    const { lease, errors, metrics, logger } = this.deps;
-    metrics.errors.inc({ op: "publish" });
+    const { lease, errors, logger } = this.deps;
+    this.failed("publish");
     if (err instanceof PublishRefusedError && err.code === "NOT_LEADER") {
       lease.lose();
       this.setLeader(false);

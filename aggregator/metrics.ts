@@ -9,6 +9,7 @@ export interface AggregatorMetrics {
   readonly errors: Counter<"op">;
   readonly leader: Gauge;
   readonly seq: Gauge;
+  readonly redisReconnects: Counter;
 }
 
 export function createAggregatorMetrics(registry: Registry = new Registry()): AggregatorMetrics {
@@ -40,5 +41,10 @@ export function createAggregatorMetrics(registry: Registry = new Registry()): Ag
     }),
     leader: new Gauge({ name: "sales_aggregator_leader", help: "1 while this aggregator holds the lease", registers }),
     seq: new Gauge({ name: "sales_snapshot_seq", help: "Seq of the last snapshot this aggregator published", registers }),
+    redisReconnects: new Counter({
+      name: "sales_aggregator_redis_reconnects_total",
+      help: "Times the aggregator's Redis connection was lost and re-established (a failover is one)",
+      registers,
+    }),
   };
 }

@@ -37,6 +37,11 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
   const metrics = createBroadcasterMetrics({ connections: () => connections.open, latest: () => store.get(config.campaign) });
   store.onSnapshot(() => metrics.snapshotsReceived.inc());
   const feed = new SnapshotFeed(config, store, logger);
+  let redisReconnects = 0;
+  feed.onReconnect(() => {
+    redisReconnects++;
+    metrics.redisReconnects.inc();
+  });
   const cleanups: Array<() => void> = [];
   const ctx: BroadcasterContext = {
     config,
@@ -70,7 +75,11 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     throw err;
   }
   logger.info({ host: config.host, port, transport, campaign: config.campaign }, "broadcaster listening");
-  const emf = startBroadcasterEmf(config, { connections: () => connections.open, latest: () => store.get(config.campaign) });
+  const emf = startBroadcasterEmf(config, {
+    connections: () => connections.open,
+    latest: () => store.get(config.campaign),
+    redisReconnects: () => redisReconnects,
+  });
 
   let closing: Promise<void> | undefined;
   const close = async () => {
