@@ -2,6 +2,8 @@
 // the aggregator and broadcaster every METRICS_INTERVAL_MS when METRICS_NAMESPACE is set (as on ECS). Every line is checked against the EMF
 // specification (test/support/emf.ts); the counts are those of the batches sent.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../core/config.js";
+import { loadIngestMetrics } from "../ingest/domain/metrics.js";
 import { toApiGatewayV2Event } from "../ingest/local/api-gateway.js";
 import { sqsEvent } from "./fixtures/aws-events.js";
 import { Component } from "./support/components.js";
@@ -256,4 +258,16 @@ describe("the aggregator and broadcaster with METRICS_NAMESPACE set (as on ECS)"
       10_000,
     );
   }, 30_000);
+});
+
+describe("choosing the ingest backend", () => {
+  it("refuses a bad METRICS_NAMESPACE by name, on Lambda and off it", async () => {
+    for (const env of [{ AWS_LAMBDA_FUNCTION_NAME: queueFunction }, {}]) {
+      const err = await loadIngestMetrics({ ...env, METRICS_NAMESPACE: "has space" }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems).toEqual([
+        'METRICS_NAMESPACE="has space": must be a CloudWatch namespace: 1-255 chars of [A-Za-z0-9_./#:-]',
+      ]);
+    }
+  });
 });
