@@ -2,7 +2,7 @@
 import type { Registry } from "prom-client";
 import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
-import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
+import { closeRedis, createRedis, onReconnect, type RedisClient } from "../core/redis.js";
 import { openStore } from "../core/store/index.js";
 import { withTimeout } from "../core/timeout.js";
 import { FoldLoop, type FoldLoopStats } from "./fold-loop.js";
@@ -38,11 +38,16 @@ function milestoneSenders(config: Config): MilestoneSender[] {
   return senders;
 }
 
+export interface AggregatorStats extends FoldLoopStats {
+  /** Times the Redis connection was lost and re-established since start (a failover is one). */
+  readonly redisReconnects: number;
+}
+
 export interface Aggregator {
   /** Stops folding, releases the lease (a standby takes over at its next tick), closes its own Redis client. */
   stop(): Promise<void>;
   isLeader(): boolean;
-  stats(): FoldLoopStats;
+  stats(): AggregatorStats;
   /** Lease token: unique per aggregator instance. */
   readonly token: string;
   readonly registry: Registry;
@@ -61,6 +66,11 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const lease = new LeaderLease(store.lease, config.campaign, options.leaseMs ?? config.leaseMs);
   lease.startRenewing();
   const metrics = createAggregatorMetrics(options.registry);
+  let redisReconnects = 0;
+  const offReconnect = onReconnect(redis, () => {
+    redisReconnects++;
+    metrics.redisReconnects.inc();
+  });
   const loop = new FoldLoop({ config, store, lease, logger, errors, metrics });
   const isLeader = () => loop.isLeader();
   const senders = milestoneSenders(config);
@@ -115,6 +125,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
     }
     if (ownsRedis) await closeRedis(redis);
     redis.off("error", onRedisError);
+    offReconnect();
     logger.info("aggregator stopped");
   };
 
@@ -124,7 +135,7 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
       return stopping;
     },
     isLeader: () => loop.isLeader(),
-    stats: () => loop.stats(),
+    stats: () => ({ ...loop.stats(), redisReconnects }),
     token: lease.token,
     registry: metrics.registry,
   };

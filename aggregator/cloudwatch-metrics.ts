@@ -1,11 +1,17 @@
 // The aggregator's CloudWatch figures (EMF lines): Leader is 1 on the task holding the lease and 0 on the standby, so the
-// service's maximum is 0 exactly when nobody folds (the no-leader alarm). On only when METRICS_NAMESPACE is set.
+// service's maximum is 0 exactly when nobody folds (the no-leader alarm); fold, publish and lease errors and Redis
+// reconnects since the previous line. On only when METRICS_NAMESPACE is set.
 import type { Config } from "../core/config.js";
-import { startEmfPublisher } from "../core/emf-metrics.js";
+import { deltaOf, type EmfPublisher, startEmfPublisher } from "../core/emf-metrics.js";
 import type { Aggregator } from "./aggregator.js";
 
-export function startAggregatorEmf(config: Config, aggregator: Pick<Aggregator, "isLeader" | "stats">): { stop(): void } | undefined {
+export function startAggregatorEmf(config: Config, aggregator: Pick<Aggregator, "isLeader" | "stats">): EmfPublisher | undefined {
   if (config.metricsNamespace === undefined) return undefined;
+  const errors = () => aggregator.stats().errors;
+  const foldErrors = deltaOf(() => errors().fold + errors()["state-loss"]);
+  const publishErrors = deltaOf(() => errors().publish);
+  const leaseErrors = deltaOf(() => errors().lease + errors().epoch);
+  const redisReconnects = deltaOf(() => aggregator.stats().redisReconnects);
   return startEmfPublisher({
     namespace: config.metricsNamespace,
     dimensions: { Stage: config.stage, Service: "aggregator" },
@@ -19,6 +25,10 @@ export function startAggregatorEmf(config: Config, aggregator: Pick<Aggregator, 
         Degraded: leader ? { value: degraded ? 1 : 0, unit: "Count" } : undefined,
         StateLossUnhealed: leader ? { value: stateLossUnhealed ? 1 : 0, unit: "Count" } : undefined,
         FoldMilliseconds: leader && lastFoldMs !== undefined ? { value: lastFoldMs, unit: "Milliseconds" } : undefined,
+        FoldErrors: { value: foldErrors(), unit: "Count" },
+        PublishErrors: { value: publishErrors(), unit: "Count" },
+        LeaseErrors: { value: leaseErrors(), unit: "Count" },
+        RedisReconnects: { value: redisReconnects(), unit: "Count" },
       };
     },
   });

@@ -37,6 +37,8 @@ export interface FoldLoopStats {
   readonly degraded: boolean;
   /** Degraded for longer than STATE_LOSS_ALERT_AFTER_MS: reconcile. */
   readonly stateLossUnhealed: boolean;
+  /** Failures since start, by operation (the same as sales_aggregator_errors_total{op}). */
+  readonly errors: Readonly<Record<FoldErrorOp, number>>;
 }
 
 /** One fold: when it ran, what it read, how long it took. */
@@ -45,6 +47,8 @@ interface Fold {
   readonly totals: CounterTotals;
   readonly foldMs: number;
 }
+
+export type FoldErrorOp = "epoch" | "lease" | "fold" | "state-loss" | "publish";
 
 export class FoldLoop {
   private leader = false;
@@ -56,6 +60,7 @@ export class FoldLoop {
   private folds = 0;
   private publishes = 0;
   private skippedTicks = 0;
+  private readonly errorCounts: Record<FoldErrorOp, number> = { epoch: 0, lease: 0, fold: 0, "state-loss": 0, publish: 0 };
   private running: Promise<void> | undefined;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -85,7 +90,13 @@ export class FoldLoop {
       skippedTicks,
       degraded,
       stateLossUnhealed: this.mark.unhealed,
+      errors: { ...this.errorCounts },
     };
+  }
+
+  private failed(op: FoldErrorOp): void {
+    this.errorCounts[op]++;
+    this.deps.metrics.errors.inc({ op });
   }
 
   start(): void {
@@ -119,13 +130,13 @@ export class FoldLoop {
   }
 
   private async runTick(): Promise<void> {
-    const { errors, metrics } = this.deps;
+    const { errors } = this.deps;
     try {
       this.setLeader(await this.deps.lease.tryAcquire());
       errors.recovered("lease", "Redis reachable again");
     } catch (err) {
       if (this.stopped) return;
-      metrics.errors.inc({ op: "lease" });
+      this.failed("lease");
       errors.error("lease", err, "cannot reach Redis for the lease; retrying every tick");
       // Keep folding on the local view of the lease; the publish script refuses if it lapsed.
       this.setLeader(this.deps.lease.held);
@@ -188,7 +199,7 @@ export class FoldLoop {
     } catch (err) {
       if (this.stopped) return;
       const op = err instanceof FoldReadError ? "fold" : "epoch";
-      metrics.errors.inc({ op });
+      this.failed(op);
       errors.error(op, err, op === "fold" ? "fold failed: could not read the shard counters" : "could not read the campaign epoch");
       return;
     }
@@ -273,8 +284,8 @@ export class FoldLoop {
   }
 
   private onPublishFailed(err: unknown, epoch: string): void {
-    const { lease, errors, metrics, logger } = this.deps;
-    metrics.errors.inc({ op: "publish" });
+    const { lease, errors, logger } = this.deps;
+    this.failed("publish");
     if (err instanceof PublishRefusedError && err.code === "NOT_LEADER") {
       lease.lose();
       this.setLeader(false);

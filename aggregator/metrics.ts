@@ -16,6 +16,7 @@ export interface AggregatorMetrics {
   readonly notificationsPending: Gauge<"target">;
   readonly notificationsDelivered: Counter<"target">;
   readonly notificationFailures: Counter<"target">;
+  readonly redisReconnects: Counter;
 }
 
 export function createAggregatorMetrics(registry: Registry = new Registry()): AggregatorMetrics {
@@ -73,6 +74,11 @@ export function createAggregatorMetrics(registry: Registry = new Registry()): Ag
       name: "sales_aggregator_milestone_notification_failures_total",
       help: "Failed milestone delivery attempts of this aggregator, by target (each is retried with backoff)",
       labelNames: ["target"] as const,
+      registers,
+    }),
+    redisReconnects: new Counter({
+      name: "sales_aggregator_redis_reconnects_total",
+      help: "Times the aggregator's Redis connection was lost and re-established (a failover is one)",
       registers,
     }),
   };

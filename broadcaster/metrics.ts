@@ -7,6 +7,12 @@ export interface BroadcasterMetrics {
   readonly registry: Registry;
   readonly messagesSent: Counter;
   readonly snapshotsReceived: Counter;
+  readonly redisReconnects: Counter;
+}
+
+/** Now minus the time of the fold that built the snapshot, in seconds (never negative: clocks differ a little). */
+export function snapshotAgeSeconds(entry: SnapshotEntry, nowMs = Date.now()): number {
+  return Math.max(0, nowMs - Date.parse(entry.snapshot.at)) / 1000;
 }
 
 export interface MetricSources {
@@ -36,7 +42,7 @@ export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMet
     registers,
     collect() {
       const entry = sources.latest();
-      if (entry) this.set(Math.max(0, Date.now() - Date.parse(entry.snapshot.at)) / 1000);
+      if (entry) this.set(snapshotAgeSeconds(entry));
     },
   });
   new Gauge({
@@ -110,6 +116,11 @@ export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMet
     snapshotsReceived: new Counter({
       name: "sales_broadcaster_snapshots_received_total",
       help: "New snapshots received from Redis (superseding the previous one)",
+      registers,
+    }),
+    redisReconnects: new Counter({
+      name: "sales_broadcaster_redis_reconnects_total",
+      help: "Times one of the broadcaster's Redis connections (commands, subscription) was lost and re-established",
       registers,
     }),
   };

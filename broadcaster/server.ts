@@ -41,6 +41,11 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
   });
   store.onSnapshot(() => metrics.snapshotsReceived.inc());
   const feed = new SnapshotFeed(config, store, logger);
+  let redisReconnects = 0;
+  feed.onReconnect(() => {
+    redisReconnects++;
+    metrics.redisReconnects.inc();
+  });
   const cleanups: Array<() => void> = [];
   const ctx: BroadcasterContext = {
     config,
@@ -74,7 +79,11 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     throw err;
   }
   logger.info({ host: config.host, port, transport, campaign: config.campaign }, "broadcaster listening");
-  const emf = startBroadcasterEmf(config, { connections: () => connections.open, latest: () => store.get(config.campaign) });
+  const emf = startBroadcasterEmf(config, {
+    connections: () => connections.open,
+    latest: () => store.get(config.campaign),
+    redisReconnects: () => redisReconnects,
+  });
 
   let closing: Promise<void> | undefined;
   const close = async () => {

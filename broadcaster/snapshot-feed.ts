@@ -1,7 +1,7 @@
 // Feeds the snapshot store from Redis: PSUBSCRIBE to every campaign's channel, GET latest at start, after each reconnect and on demand.
 import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
-import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../core/redis.js";
+import { closeRedis, createRedis, createSubscriber, onReconnect, type RedisClient } from "../core/redis.js";
 import { checkRedisAtStart } from "../core/redis-startup.js";
 import { openStore, PublishedSnapshots, type Store } from "../core/store/index.js";
 import { waitAtMost, withTimeout } from "../core/timeout.js";
@@ -100,6 +100,11 @@ export class SnapshotFeed {
     const [subscribed] = await Promise.all([waitAtMost(this.firstSubscription, timeoutMs), checked]);
     if (!subscribed) this.logger.warn({ timeoutMs }, "Redis not reachable yet; serving 503 until the snapshot feed is up");
     this.witness.start();
+  }
+
+  /** Calls `listener` whenever the command or the subscriber connection reconnects (a Redis failover, a network cut). */
+  onReconnect(listener: () => void): void {
+    for (const client of [this.redis, this.sub]) onReconnect(client, listener);
   }
 
   readiness(): FeedReadiness {

@@ -48,6 +48,14 @@ const labelList = optionalString.transform((v, ctx) => {
 const lambdaFunctionName =
   /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$/;
 
+// CloudWatch namespace of the EMF metrics; on ECS the EMF lines are on only when it is set.
+const metricsNamespace = optionalString.pipe(
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_./#:-]{1,255}$/, "must be a CloudWatch namespace: 1-255 chars of [A-Za-z0-9_./#:-]")
+    .optional(),
+);
+
 export const configSchema = z
   .object({
     ...redisSchemaFields,
@@ -80,12 +88,7 @@ export const configSchema = z
         .pipe(z.number().int().min(1).max(65535))
         .optional(),
     ),
-    METRICS_NAMESPACE: optionalString.pipe(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9_./#:-]{1,255}$/, "must be a CloudWatch namespace: 1-255 chars of [A-Za-z0-9_./#:-]")
-        .optional(),
-    ),
+    METRICS_NAMESPACE: metricsNamespace,
     METRICS_INTERVAL_MS: z.coerce.number().int().min(1000).max(60000).default(10000),
     HOST: z.string().min(1).default("0.0.0.0"),
     INGEST_SECRET: optionalString.pipe(z.string().min(16, "must be at least 16 characters").optional()),
@@ -217,18 +220,18 @@ export class ConfigError extends CodedError {
   }
 }
 
+function problemsOf(issues: readonly z.core.$ZodIssue[], env: NodeJS.ProcessEnv): string[] {
+  return issues.map((issue) => {
+    const name = issue.path.join(".") || "environment";
+    const value = typeof issue.path[0] === "string" ? env[issue.path[0]] : undefined;
+    return `${name}${value === undefined ? "" : `=${JSON.stringify(value)}`}: ${issue.message}`;
+  });
+}
+
 /** Parses configuration from an environment; throws ConfigError listing every problem. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse(env);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => {
-        const name = issue.path.join(".") || "environment";
-        const value = typeof issue.path[0] === "string" ? env[issue.path[0]] : undefined;
-        return `${name}${value === undefined ? "" : `=${JSON.stringify(value)}`}: ${issue.message}`;
-      }),
-    );
-  }
+  if (!result.success) throw new ConfigError(problemsOf(result.error.issues, env));
   const c = result.data;
   return Object.freeze({
     ...(redisSettingsOf(c) as Required<RedisSettings>),
@@ -273,6 +276,16 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     milestoneRetryBaseMs: c.MILESTONE_RETRY_BASE_MS,
     milestoneRetryMaxMs: c.MILESTONE_RETRY_MAX_MS,
   });
+}
+
+/**
+ * METRICS_NAMESPACE alone (the same rule as in parseConfig): for choosing the metrics backend when a Lambda module
+ * loads, before the rest of the configuration (and the secret it may still have to fetch) is read.
+ */
+export function parseMetricsNamespace(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const result = z.object({ METRICS_NAMESPACE: metricsNamespace }).safeParse(env);
+  if (!result.success) throw new ConfigError(problemsOf(result.error.issues, env));
+  return result.data.METRICS_NAMESPACE;
 }
 
 /**

@@ -48,8 +48,14 @@ export function emfDocument(
   return JSON.stringify(doc);
 }
 
+export interface EmfPublisher {
+  /** Prints a document now, outside the timer (e.g. the last figures after a stop). */
+  publish(): void;
+  stop(): void;
+}
+
 /** Prints a document now and then every intervalMs; stop() ends it. The timer does not keep the process alive. */
-export function startEmfPublisher(options: EmfPublisherOptions): { stop(): void } {
+export function startEmfPublisher(options: EmfPublisherOptions): EmfPublisher {
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
   const publish = () => {
@@ -59,5 +65,16 @@ export function startEmfPublisher(options: EmfPublisherOptions): { stop(): void 
   publish();
   const timer = setInterval(publish, options.intervalMs);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { publish, stop: () => clearInterval(timer) };
+}
+
+/** For a figure counted since start: the increase since the previous call (what one EMF line reports). */
+export function deltaOf(total: () => number): () => number {
+  let previous = total();
+  return () => {
+    const now = total();
+    const delta = Math.max(0, now - previous);
+    previous = now;
+    return delta;
+  };
 }

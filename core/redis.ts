@@ -122,6 +122,20 @@ export function isCluster(client: RedisClient): client is Cluster {
   return client instanceof Cluster;
 }
 
+/**
+ * Calls `listener` each time the client loses a Redis connection and reconnects: a standalone or Sentinel client
+ * emits "reconnecting" before each attempt (a Sentinel failover is one), a Cluster client "-node" when a node leaves
+ * its pool (a failed primary does) and "reconnecting" when it reconnects as a whole. Returns the unsubscribe.
+ */
+export function onReconnect(client: RedisClient, listener: () => void): () => void {
+  const events = isCluster(client) ? ["-node", "reconnecting"] : ["reconnecting"];
+  const handler = () => listener();
+  for (const event of events) client.on(event, handler);
+  return () => {
+    for (const event of events) client.off(event, handler);
+  };
+}
+
 /** Resolves once the client is ready, or rejects after timeoutMs. */
 export async function waitForReady(client: RedisClient, timeoutMs = 10000): Promise<void> {
   if (client.status === "ready") return;

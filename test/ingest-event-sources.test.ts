@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
 import { maxDeadLetters } from "../core/store/dead-letters.js";
 import { campaignKeys } from "../core/store/keys.js";
-import { ingestRegistry } from "../ingest/domain/metrics.js";
+import { ingestRegistry } from "../ingest/domain/metrics-prometheus.js";
 import { createIngestRuntime, type IngestRuntime } from "../ingest/domain/runtime.js";
 import { createQueueHandler } from "../ingest/handlers/ingest-queue.js";
 import { createStreamHandler } from "../ingest/handlers/ingest-stream.js";

@@ -1,40 +1,44 @@
-// Prometheus metrics of the ingest process (exposed by the gateway on /metrics).
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+// What ingest counts, as one small interface; the backend (prom-client, or CloudWatch EMF on Lambda) is chosen once per process.
+import { parseMetricsNamespace } from "../../core/config.js";
 
-export const ingestRegistry = new Registry();
-collectDefaultMetrics({ register: ingestRegistry, prefix: "sales_ingest_" });
+/** Every figure ingest reports. `source` is where the events came from: http, sqs, kinesis, kafka. */
+export interface IngestMetrics {
+  /** Events counted for the first time. */
+  accepted(source: string, n: number): void;
+  /** Events already counted (same paymentId, same amount): counted zero more times. */
+  duplicates(source: string, n: number): void;
+  /** Events rejected, by item code (validation codes and ID_CONFLICT). */
+  rejected(source: string, code: string, n: number): void;
+  /** Records or events stored in the dead-letter list, by code. */
+  deadLettered(source: string, code: string, n: number): void;
+  /** A record handed back to the event source after a passing failure. */
+  retried(source: string): void;
+  /** Items returned in batchItemFailures (a failed record and, on ordered sources, every record after it). */
+  batchItemFailures(source: string, n: number): void;
+  /** A Redis call that failed: counting, recording rejections or dead letters, or the start-up checks. */
+  redisError(source: string): void;
+  /** Time to count one batch in Redis. */
+  writeLatency(source: string, seconds: number): void;
+  /** An HTTP answer, by status. */
+  response(source: string, status: number): void;
+  /** End of one Lambda invocation: EMF writes what the invocation counted; prom-client has nothing to do. */
+  flush(): void;
+}
 
-export const ingestEvents = new Counter({
-  name: "sales_ingest_events_total",
-  help: "Payment events by outcome: counted, duplicate, conflict, rejected",
-  labelNames: ["source", "outcome"] as const,
-  registers: [ingestRegistry],
-});
+/** The namespace ingest's EMF metrics go to when METRICS_NAMESPACE is unset (the one the infrastructure code uses). */
+export const defaultNamespace = "SalesCounter";
 
-export const ingestRequests = new Counter({
-  name: "sales_ingest_requests_total",
-  help: "Ingest requests by source and HTTP status",
-  labelNames: ["source", "status"] as const,
-  registers: [ingestRegistry],
-});
+/** Lambda sets AWS_LAMBDA_FUNCTION_NAME, a reserved variable, in every function's environment. */
+export const onLambda = (env: NodeJS.ProcessEnv): boolean => (env.AWS_LAMBDA_FUNCTION_NAME ?? "") !== "";
 
-export const ingestWriteSeconds = new Histogram({
-  name: "sales_ingest_write_seconds",
-  help: "Time to count one batch in Redis",
-  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-  registers: [ingestRegistry],
-});
-
-export const ingestDeadLetters = new Counter({
-  name: "sales_ingest_dead_letters_total",
-  help: "Records or events that can never be counted (bad JSON, schema, currency, id conflict), by source and code",
-  labelNames: ["source", "code"] as const,
-  registers: [ingestRegistry],
-});
-
-export const ingestRetriedRecords = new Counter({
-  name: "sales_ingest_retried_records_total",
-  help: "Records handed back to the event source for redelivery after a passing failure (Redis unreachable, timeout)",
-  labelNames: ["source"] as const,
-  registers: [ingestRegistry],
-});
+/**
+ * The backend for this process: CloudWatch EMF on Lambda, prom-client anywhere else. Loaded dynamically, so on Lambda
+ * prom-client is never even loaded and no registry exists; elsewhere the Powertools module is not loaded.
+ */
+export async function loadIngestMetrics(env: NodeJS.ProcessEnv = process.env): Promise<IngestMetrics> {
+  // Checked everywhere, so a bad value is found on the laptop before it breaks a deployment.
+  const namespace = parseMetricsNamespace(env) ?? defaultNamespace;
+  if (!onLambda(env)) return (await import("./metrics-prometheus.js")).prometheusIngestMetrics;
+  const { createEmfIngestMetrics } = await import("./metrics-emf.js");
+  return createEmfIngestMetrics({ namespace, functionName: env.AWS_LAMBDA_FUNCTION_NAME! });
+}

@@ -1,10 +1,12 @@
 // Validates a batch of raw events, counts the valid ones exactly once, and reports each bad one by index.
+
+import { performance } from "node:perf_hooks";
 import type { Logger } from "../../core/logger.js";
 import { RedisStartupError } from "../../core/redis-startup.js";
 import { CountersFencedError } from "../../core/store/index.js";
 import type { CounterWriter } from "./counter-writer.js";
 import { CounterRebuildingError, CounterRefusedError, CounterUnavailableError } from "./errors.js";
-import { ingestEvents, ingestWriteSeconds } from "./metrics.js";
+import type { IngestMetrics } from "./metrics.js";
 import { type CampaignRules, type PaymentEvent, type Rejection, validateEvent } from "./payment-event.js";
 
 export interface ItemRejection extends Rejection {
@@ -22,6 +24,7 @@ export class PaymentIngestor {
     private readonly writer: CounterWriter,
     private readonly rules: CampaignRules,
     private readonly logger: Logger,
+    private readonly metrics: IngestMetrics,
     /** Runs before the first write (and again until it succeeds): the Redis checks a Lambda container cannot run at start. */
     private readonly beforeWrite: () => Promise<void> = () => Promise.resolve(),
   ) {}
@@ -42,12 +45,13 @@ export class PaymentIngestor {
     let accepted = 0;
     let duplicates = 0;
     if (valid.length > 0) {
-      const stopTimer = ingestWriteSeconds.startTimer();
+      const startedAt = performance.now();
       let outcomes: Awaited<ReturnType<CounterWriter["write"]>>;
       try {
         await this.beforeWrite();
         outcomes = await this.writer.write(valid);
       } catch (err) {
+        this.metrics.redisError(source);
         if (err instanceof RedisStartupError) {
           this.logger.error({ code: err.code }, err.message);
           throw new CounterRefusedError(err);
@@ -56,7 +60,7 @@ export class PaymentIngestor {
         this.logger.warn({ err, source, events: valid.length }, "counter write failed");
         throw new CounterUnavailableError(err);
       } finally {
-        stopTimer();
+        this.metrics.writeLatency(source, (performance.now() - startedAt) / 1000);
       }
       outcomes.forEach((outcome, i) => {
         if (outcome === "counted") accepted++;
@@ -74,14 +78,21 @@ export class PaymentIngestor {
     }
     const invalid = rejected.filter((r) => r.code !== "ID_CONFLICT").length;
     if (invalid > 0) {
-      await this.writer
-        .recordRejected(this.rules.campaign, invalid)
-        .catch((err: unknown) => this.logger.warn({ err }, "could not record rejections"));
+      await this.writer.recordRejected(this.rules.campaign, invalid).catch((err: unknown) => {
+        this.metrics.redisError(source);
+        this.logger.warn({ err }, "could not record rejections");
+      });
       this.logger.info({ source, rejected: rejected.slice(0, 5), total: rejected.length }, "events rejected");
     }
-    ingestEvents.inc({ source, outcome: "counted" }, accepted);
-    ingestEvents.inc({ source, outcome: "duplicate" }, duplicates);
-    ingestEvents.inc({ source, outcome: "rejected" }, rejected.length);
+    this.metrics.accepted(source, accepted);
+    this.metrics.duplicates(source, duplicates);
+    for (const [code, n] of countByCode(rejected)) this.metrics.rejected(source, code, n);
     return { accepted, duplicates, rejected };
   }
+}
+
+function countByCode(rejected: readonly ItemRejection[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of rejected) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
+  return counts;
 }

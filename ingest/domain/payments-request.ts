@@ -3,7 +3,6 @@
 import { errorBody } from "../../core/errors.js";
 import { Deadline } from "./deadline.js";
 import { IngestError, RequestRejectedError } from "./errors.js";
-import { ingestRequests } from "./metrics.js";
 import { eventsFromBody, maxBodyBytes } from "./payment-batch.js";
 import type { IngestRuntime } from "./runtime.js";
 import { verifySignature } from "./signature.js";
@@ -36,7 +35,7 @@ export async function handlePaymentsRequest(
   deadline: Deadline = Deadline.after(runtime.config.ingestDeadlineMs),
 ): Promise<HttpResponse> {
   const response = await answer(runtime, request, source, deadline);
-  ingestRequests.inc({ source, status: String(response.statusCode) });
+  runtime.metrics.response(source, response.statusCode);
   return response;
 }
 

@@ -1,4 +1,4 @@
-// Per-process (per Lambda container) singletons: config, logger, Redis client, store, writer. Created once, on first use.
+// Per-process (per Lambda container) singletons: config, logger, metrics, Redis client, store, writer. Created once, on first use.
 import { type Config, parseConfig } from "../../core/config.js";
 import { createLogger, type Logger } from "../../core/logger.js";
 import { createRedis, type RedisClient } from "../../core/redis.js";
@@ -6,11 +6,14 @@ import { assertNoEviction } from "../../core/redis-startup.js";
 import { openStore, type Store } from "../../core/store/index.js";
 import { CounterWriter } from "./counter-writer.js";
 import { DeadLetters } from "./dead-letters.js";
+import { invocationLogFields } from "./invocation.js";
+import { type IngestMetrics, loadIngestMetrics } from "./metrics.js";
 import { PaymentIngestor } from "./payment-ingestor.js";
 
 export interface IngestRuntime {
   readonly config: Config;
   readonly logger: Logger;
+  readonly metrics: IngestMetrics;
   readonly redis: RedisClient;
   readonly store: Store;
   readonly writer: CounterWriter;
@@ -18,9 +21,21 @@ export interface IngestRuntime {
   readonly deadLetters: DeadLetters;
 }
 
+/**
+ * The metrics backend of this process, chosen once when this module loads (before any handler runs): CloudWatch EMF
+ * on Lambda, prom-client elsewhere. A bad METRICS_NAMESPACE fails the module load with the ConfigError naming it.
+ */
+const processMetrics: IngestMetrics = await loadIngestMetrics(process.env);
+
 /** Builds a runtime from explicit parts (tests, the local stack) or from the environment. */
-export function createIngestRuntime(config: Config, redis?: RedisClient, logger?: Logger): IngestRuntime {
-  const log = logger ?? createLogger("ingest", config.logLevel);
+export function createIngestRuntime(
+  config: Config,
+  redis?: RedisClient,
+  logger?: Logger,
+  metrics: IngestMetrics = processMetrics,
+): IngestRuntime {
+  // Every line logged during a Lambda invocation carries its awsRequestId.
+  const log = logger ?? createLogger("ingest", config.logLevel, { mixin: invocationLogFields });
   const client = redis ?? createRedis(config, { name: "ingest", failFast: true });
   // Connection errors surface per request (batch item failures); here they are only logged.
   if (redis === undefined) client.on("error", (err: Error) => log.debug({ err }, "redis connection error"));
@@ -45,9 +60,9 @@ export function createIngestRuntime(config: Config, redis?: RedisClient, logger?
     });
     return checked;
   };
-  const ingestor = new PaymentIngestor(writer, { campaign: config.campaign, currency: config.currency }, log, checkRedis);
-  const deadLetters = new DeadLetters(store.deadLetters, config.campaign);
-  return { config, logger: log, redis: client, store, writer, ingestor, deadLetters };
+  const ingestor = new PaymentIngestor(writer, { campaign: config.campaign, currency: config.currency }, log, metrics, checkRedis);
+  const deadLetters = new DeadLetters(store.deadLetters, config.campaign, metrics);
+  return { config, logger: log, metrics, redis: client, store, writer, ingestor, deadLetters };
 }
 
 let shared: IngestRuntime | undefined;

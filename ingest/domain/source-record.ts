@@ -3,7 +3,6 @@
 import type { DeadLetter } from "./dead-letters.js";
 import { Deadline } from "./deadline.js";
 import { CounterUnavailableError, IngestError, RequestRejectedError } from "./errors.js";
-import { ingestRetriedRecords } from "./metrics.js";
 import { eventsFromBody } from "./payment-batch.js";
 import type { IngestRuntime } from "./runtime.js";
 
@@ -46,7 +45,7 @@ export async function ingestRecord(
   } catch (err) {
     const reason = err instanceof IngestError ? err.message : `counter store unavailable: ${(err as Error).message}`;
     runtime.logger.warn({ err, source, recordId: record.recordId }, "record will be retried");
-    ingestRetriedRecords.inc({ source });
+    runtime.metrics.retried(source);
     return { status: "retry", reason };
   }
 }

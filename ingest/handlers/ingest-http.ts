@@ -1,9 +1,16 @@
 // Lambda handler `ingestHttp`: API Gateway HTTP API (payload v2) and REST API (v1) events for POST /v1/payments.
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from "aws-lambda";
 import { parseConfig, requireIngestSecret } from "../../core/config.js";
 import { CodedError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
-import { Deadline, type InvocationClock } from "../domain/deadline.js";
+import { Deadline } from "../domain/deadline.js";
+import { runInvocation } from "../domain/invocation.js";
 import { errorResponse, type HttpRequest, handlePaymentsRequest } from "../domain/payments-request.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { coldStart } from "./cold-start.js";
@@ -43,16 +50,18 @@ export function startupFailureResponse(err: unknown): ApiGatewayResult {
 }
 
 export function createHttpHandler(getRuntime: () => IngestRuntime | Promise<IngestRuntime>) {
-  return async (event: ApiGatewayEvent, context?: Partial<InvocationClock>): Promise<ApiGatewayResult> => {
+  return async (event: ApiGatewayEvent, context?: Partial<Context>): Promise<ApiGatewayResult> => {
     let runtime: IngestRuntime;
     try {
       runtime = await getRuntime();
     } catch (err) {
       return startupFailureResponse(err);
     }
-    const deadline = Deadline.forInvocation(runtime.config, context);
-    const response = await handlePaymentsRequest(runtime, requestFromApiGateway(event), "http", deadline);
-    return { ...response, isBase64Encoded: false };
+    return runInvocation(runtime.metrics, context, async () => {
+      const deadline = Deadline.forInvocation(runtime.config, context);
+      const response = await handlePaymentsRequest(runtime, requestFromApiGateway(event), "http", deadline);
+      return { ...response, isBase64Encoded: false };
+    });
   };
 }
 

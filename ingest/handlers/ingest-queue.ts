@@ -1,7 +1,8 @@
 // Lambda handler `ingestQueue`: SQS batches with ReportBatchItemFailures; bad records are dead-lettered, not retried.
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { Deadline, type InvocationClock } from "../domain/deadline.js";
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { Deadline } from "../domain/deadline.js";
 import { UnsupportedEventError } from "../domain/errors.js";
+import { runInvocation } from "../domain/invocation.js";
 import { payloadOfMessage } from "../domain/invocation-record.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type RecordOutcome } from "../domain/source-record.js";
@@ -19,33 +20,39 @@ function assertSqsEvent(event: SQSEvent): void {
 const recordOf = (message: SQSRecord) => ({ recordId: message.messageId, body: payloadOfMessage(message.body) });
 
 export function createQueueHandler(getRuntime: () => IngestRuntime) {
-  return async (event: SQSEvent, context?: Partial<InvocationClock>): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse> => {
     assertSqsEvent(event);
     const runtime = getRuntime();
-    // One bound for the whole batch: what Redis has not answered by then is handed back as batch item failures.
-    const deadline = Deadline.forInvocation(runtime.config, context);
-    const records = event.Records;
-    const failures: SQSBatchItemFailure[] = [];
-    const fifo = records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
-    if (fifo) {
-      // FIFO: stop at the first failure and hand back it and everything after it, so order is kept.
-      for (let i = 0; i < records.length; i++) {
-        const record = records[i]!;
-        const outcome = await ingestRecord(runtime, "sqs", recordOf(record), deadline);
-        if (outcome.status === "retry") {
-          for (const rest of records.slice(i)) failures.push({ itemIdentifier: rest.messageId });
-          break;
-        }
-      }
+    return runInvocation(runtime.metrics, context, async () => {
+      // One bound for the whole batch: what Redis has not answered by then is handed back as batch item failures.
+      const deadline = Deadline.forInvocation(runtime.config, context);
+      const failures = await handleRecords(runtime, event.Records, deadline);
+      runtime.metrics.batchItemFailures("sqs", failures.length);
       return { batchItemFailures: failures };
-    }
-    // Standard queues have no order: records are independent and run together (auto-pipelined).
-    const outcomes: RecordOutcome[] = await Promise.all(records.map((record) => ingestRecord(runtime, "sqs", recordOf(record), deadline)));
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === "retry") failures.push({ itemIdentifier: records[i]!.messageId });
     });
-    return { batchItemFailures: failures };
   };
+}
+
+async function handleRecords(runtime: IngestRuntime, records: SQSEvent["Records"], deadline: Deadline): Promise<SQSBatchItemFailure[]> {
+  const failures: SQSBatchItemFailure[] = [];
+  const fifo = records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
+  if (fifo) {
+    // FIFO: stop at the first failure and hand back it and everything after it, so order is kept.
+    for (let i = 0; i < records.length; i++) {
+      const outcome = await ingestRecord(runtime, "sqs", recordOf(records[i]!), deadline);
+      if (outcome.status === "retry") {
+        for (const rest of records.slice(i)) failures.push({ itemIdentifier: rest.messageId });
+        break;
+      }
+    }
+    return failures;
+  }
+  // Standard queues have no order: records are independent and run together (auto-pipelined).
+  const outcomes: RecordOutcome[] = await Promise.all(records.map((record) => ingestRecord(runtime, "sqs", recordOf(record), deadline)));
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === "retry") failures.push({ itemIdentifier: records[i]!.messageId });
+  });
+  return failures;
 }
 
 export const handler = createQueueHandler(ingestRuntime);

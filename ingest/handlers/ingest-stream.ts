@@ -1,7 +1,8 @@
 // Lambda handler `ingestStream`: Kinesis Data Streams and MSK / self-managed Kafka batches, in order, with partial failures.
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent, MSKRecord, SelfManagedKafkaEvent } from "aws-lambda";
-import { Deadline, type InvocationClock } from "../domain/deadline.js";
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent, MSKRecord, SelfManagedKafkaEvent } from "aws-lambda";
+import { Deadline } from "../domain/deadline.js";
 import { UnsupportedEventError } from "../domain/errors.js";
+import { runInvocation } from "../domain/invocation.js";
 import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type SourceRecord } from "../domain/source-record.js";
 
@@ -66,6 +67,7 @@ async function handleKinesis(runtime: IngestRuntime, event: KinesisStreamEvent, 
     return { recordId: r.kinesis.sequenceNumber, body: decodeBase64(r.kinesis.data), failureId: r.kinesis.sequenceNumber };
   });
   const failed = await processInOrder(runtime, "kinesis", records, deadline);
+  runtime.metrics.batchItemFailures("kinesis", failed.length);
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
@@ -88,17 +90,25 @@ async function handleKafka(runtime: IngestRuntime, event: KafkaEvent, deadline: 
     });
   });
   const failed = await Promise.all(partitions.map((records) => processInOrder(runtime, "kafka", records, deadline)));
+  runtime.metrics.batchItemFailures("kafka", failed.flat().length);
   return { batchItemFailures: failed.flat().map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 export function createStreamHandler(getRuntime: () => IngestRuntime) {
-  return async (event: StreamEvent, context?: Partial<InvocationClock>): Promise<StreamBatchResponse> => {
+  return async (event: StreamEvent, context?: Partial<Context>): Promise<StreamBatchResponse> => {
     if (typeof event !== "object" || event === null) throw new UnsupportedEventError("event: must be a Kinesis or Kafka event");
-    const runtime = getRuntime();
     // One bound for the whole batch: the record Redis has not answered by then, and every later one, are reported.
-    const deadline = Deadline.forInvocation(runtime.config, context);
-    if (isKafka(event)) return handleKafka(runtime, event, deadline);
-    if (Array.isArray((event as KinesisStreamEvent).Records)) return handleKinesis(runtime, event as KinesisStreamEvent, deadline);
+    if (isKafka(event)) {
+      const runtime = getRuntime();
+      return runInvocation(runtime.metrics, context, () => handleKafka(runtime, event, Deadline.forInvocation(runtime.config, context)));
+    }
+    if (Array.isArray((event as KinesisStreamEvent).Records)) {
+      const runtime = getRuntime();
+      const kinesis = event as KinesisStreamEvent;
+      return runInvocation(runtime.metrics, context, () =>
+        handleKinesis(runtime, kinesis, Deadline.forInvocation(runtime.config, context)),
+      );
+    }
     throw new UnsupportedEventError(
       'event: must be a Kinesis event (Records) or a Kafka event (eventSource "aws:kafka" or "SelfManagedKafka")',
     );

@@ -8,7 +8,7 @@ import { waitAtMost } from "../../core/timeout.js";
 import { createApp } from "../../core/uws-app.js";
 import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../../core/uws-http.js";
 import { headersOf, methodOf, pathOf, rawQueryOf, remoteAddressOf } from "../../core/uws-request.js";
-import { ingestRegistry } from "../domain/metrics.js";
+import { ingestRegistry } from "../domain/metrics-prometheus.js";
 import { maxBodyBytes } from "../domain/payment-batch.js";
 import type { ApiGatewayEvent, ApiGatewayResult } from "../handlers/ingest-http.js";
 

@@ -2,13 +2,15 @@
 import { loadConfigOrExit, requireIngestSecret } from "../../core/config.js";
 import { closeRedis } from "../../core/redis.js";
 import { checkRedisAtStart, RedisStartupError } from "../../core/redis-startup.js";
+import { prometheusIngestMetrics } from "../domain/metrics-prometheus.js";
 import { createIngestRuntime } from "../domain/runtime.js";
 import { createHttpHandler } from "../handlers/ingest-http.js";
 import { startGateway } from "./api-gateway.js";
 import { startLambdaApi } from "./lambda-invoke-api/server.js";
 
 const config = loadConfigOrExit(process.env, requireIngestSecret);
-const runtime = createIngestRuntime(config);
+// prom-client always: the gateway serves /metrics, wherever it runs.
+const runtime = createIngestRuntime(config, undefined, undefined, prometheusIngestMetrics);
 const exitOnRedisProblem = (err: unknown): never => {
   if (!(err instanceof RedisStartupError)) throw err;
   runtime.logger.fatal({ code: err.code }, err.message);

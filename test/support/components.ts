@@ -6,10 +6,15 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 
 export class Component {
   readonly output: string[] = [];
+  /** Standard output alone (logs and EMF lines), in order. */
+  readonly stdout: string[] = [];
   readonly exited: Promise<number | null>;
 
   private constructor(readonly child: ChildProcess) {
-    child.stdout?.on("data", (d) => this.output.push(String(d)));
+    child.stdout?.on("data", (d) => {
+      this.output.push(String(d));
+      this.stdout.push(String(d));
+    });
     child.stderr?.on("data", (d) => this.output.push(String(d)));
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   }
