@@ -9,12 +9,8 @@ export const minHz = 1;
 export const maxHz = 10;
 /** Without ?hz= a viewer gets every fold (10 a second with the default FOLD_INTERVAL_MS). */
 export const defaultHz = 10;
-/**
- * The rate the public viewer page and /widget.js request (filled into them as {{VIEWER_HZ}}). 2 Hz: 5x fewer frames
- * and 5x smaller bursts than 10 Hz, the count-up animation (400 ms) still runs without pauses, and the number on
- * screen is at most 0.5 s + one fold behind; measured in bench/README.md ("Viewer page rate").
- */
-export const viewerPageHz = 2;
+/** The rate the public viewer page and /widget.js request (page-rate.ts: no dependencies, the page bundler reads it too). */
+export { viewerPageHz } from "./page-rate.js";
 
 export type ParamResult<T> =
   | { readonly ok: true; readonly value: T }
