@@ -48,6 +48,8 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
       res.writeHeader("Content-Type", "text/html; charset=utf-8");
       res.writeHeader("Cache-Control", "no-store");
       res.writeHeader("X-Content-Type-Options", "nosniff");
+      // RFC 9110 §15.5.2: a 401 names an authentication scheme; Bearer makes no browser prompt.
+      if (status === 401) res.writeHeader("WWW-Authenticate", 'Bearer realm="dashboard"');
       res.end(signInTemplate.replace("{{ERROR}}", escapeHtml(error)));
     });
   };
