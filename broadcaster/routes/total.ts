@@ -14,7 +14,6 @@ import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { endEmpty } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
 import { etagMatches, replyLater, writeError } from "../http.js";
-import type { SnapshotEntry } from "../snapshot-store.js";
 import { readViewerRequest } from "../viewer-params.js";
 import { type ViewEntry, type ViewName, viewOf } from "../views.js";
 
