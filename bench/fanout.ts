@@ -52,7 +52,6 @@ async function compare(options: FanoutOptions, redisUrl: string, publisher: Snap
     }
     const subject = await startSubject({ kind: s.kind, redisUrl, campaign, view: s.view, hz: options.hz }, options.publishHz);
     const fleet = new ViewerFleet();
-    publisher.start(options.publishHz);
     try {
       const label = `${subject.label}, ${s.view} view`;
       const connected = await withProgress(
@@ -61,7 +60,9 @@ async function compare(options: FanoutOptions, redisUrl: string, publisher: Snap
         fleet.connect(options.viewers, { host: "127.0.0.1", ...subject }),
       );
       if (connected.failed > 0) note(`${label}: ${connected.failed} viewers failed to connect (first: ${connected.firstError})`);
-      await new Promise((r) => setTimeout(r, 500));
+      // Publishing starts once everyone is connected: a saturated peer would otherwise time handshakes out.
+      publisher.start(options.publishHz);
+      await new Promise((r) => setTimeout(r, 1000));
       const run = measure(subject, fleet, publisher, options.viewers - connected.failed, {
         seconds: options.duration,
         publishHz: options.publishHz,

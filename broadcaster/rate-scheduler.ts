@@ -4,9 +4,10 @@
 // Writing one frame to N sockets costs time in proportion to N (the kernel's send dominates), so what decides latency
 // is the burst: 10,000 viewers at 2 Hz in 5 phases are 2,000 sockets per tick, not 10,000 every fifth tick.
 // Phases follow the count of snapshots received (fold ticks), not the clock, so they stay spread however the ticks
-// drift. Two guards keep the promises in every case: never two frames less than one interval apart (minus a quarter
-// fold of jitter), and a group whose interval has passed by half a fold gets the latest at once, at a tick or from
-// the timer (a quiet sale publishes only heartbeats): the frame a viewer has is never older than one interval + one fold.
+// drift. A group is written on its phase's tick (at least half an interval after its last frame, so a group that had
+// to catch up falls back into its phase within one interval), and whenever its interval has passed by half a fold, at
+// a tick or from the timer (a quiet sale publishes only heartbeats): the frame a viewer has is never older than one
+// interval plus one fold, and in steady state it gets exactly one frame per interval.
 import type { SnapshotEntry } from "./snapshot-store.js";
 import { type ViewEntry, type ViewName, viewOf } from "./views.js";
 
@@ -61,7 +62,8 @@ export class RateScheduler {
     const key = `${campaign}/${view}/${hz}/${phase}`;
     let group = state.groups.get(key);
     if (group === undefined) {
-      group = { key, campaign, view, hz, phase, members: 0, lastSentAtMs: Number.NEGATIVE_INFINITY, last: undefined };
+      // The joining viewer gets the latest directly on open: the group's first tick is then its own phase's.
+      group = { key, campaign, view, hz, phase, members: 0, lastSentAtMs: this.now(), last: undefined };
       state.groups.set(key, group);
     }
     group.members++;
@@ -88,7 +90,7 @@ export class RateScheduler {
       if (group.members === 0) continue;
       const intervalMs = 1000 / group.hz;
       const gap = now - group.lastSentAtMs;
-      const inPhase = tick % this.phasesOf(group.hz) === group.phase && gap >= intervalMs - this.toleranceMs();
+      const inPhase = tick % this.phasesOf(group.hz) === group.phase && gap >= intervalMs / 2;
       if (inPhase || gap >= intervalMs + this.foldIntervalMs / 2) this.send(group, entry, now);
     }
   }
@@ -117,7 +119,7 @@ export class RateScheduler {
     this.sendToGroup(group, frame);
   }
 
-  /** Jitter allowed between ticks: a quarter of a fold. */
+  /** Jitter allowed between ticks when counting phases: a quarter of a fold. */
   private toleranceMs(): number {
     return this.foldIntervalMs / 4;
   }
