@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broadcaster, startBroadcaster } from "../broadcaster/server.js";
 import type { Config } from "../core/config.js";
-import { campaignKeys } from "../core/keys.js";
 import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
+import { campaignKeys } from "../core/store/keys.js";
 import { testConfig } from "./support/config.js";
 import { nthFrame, openSse, openWs, sseStatus, upgradeStatus } from "./support/frame-clients.js";
 import { RedisServer } from "./support/redis-server.js";
