@@ -3,11 +3,13 @@
 //
 // Writing one frame to N sockets costs time in proportion to N (the kernel's send dominates), so what decides latency
 // is the burst: 10,000 viewers at 2 Hz in 5 phases are 2,000 sockets per tick, not 10,000 every fifth tick.
-// Phases follow the count of snapshots received (fold ticks), not the clock, so they stay spread however the ticks
-// drift. A group is written on its phase's tick (at least half an interval after its last frame, so a group that had
-// to catch up falls back into its phase within one interval), and whenever its interval has passed by half a fold, at
-// a tick or from the timer (a quiet sale publishes only heartbeats): the frame a viewer has is never older than one
-// interval plus one fold, and in steady state it gets exactly one frame per interval.
+// A rate at or above the fold rate gets every tick (the fold already caps it). A lower rate spans P = ceil(interval /
+// fold) ticks, so it never gets more than `hz` frames a second (6-9 Hz get 5 with the default 100 ms fold; 1, 2, 5 and
+// 10 Hz are exact). Phases follow the count of snapshots received (fold ticks), not the clock, so they stay spread
+// however the ticks drift. A group is written on its phase's tick (at least half an interval after its last frame, so
+// a group that had to catch up falls back into its phase within one interval), and whenever its interval has passed by
+// half a fold, at a tick or from the timer (a quiet sale publishes only heartbeats): the frame a viewer has is never
+// older than one interval plus one fold, and in steady state it gets exactly one frame per P ticks.
 import type { SnapshotEntry } from "./snapshot-store.js";
 import { type ViewEntry, type ViewName, viewOf } from "./views.js";
 
@@ -48,9 +50,9 @@ export class RateScheduler {
     this.timer.unref();
   }
 
-  /** Phases of a rate: how many fold ticks one interval spans (at least one). */
+  /** Phases of a rate: how many fold ticks one interval spans, rounded up (at least one). */
   phasesOf(hz: number): number {
-    return Math.max(1, Math.ceil((1000 / hz - this.toleranceMs()) / this.foldIntervalMs));
+    return Math.max(1, Math.ceil(1000 / hz / this.foldIntervalMs - 1e-9));
   }
 
   /** A new viewer: its group (campaign, view, rate, phase); call leave() when it goes. */
@@ -88,9 +90,15 @@ export class RateScheduler {
     const now = this.now();
     for (const group of state.groups.values()) {
       if (group.members === 0) continue;
+      const phases = this.phasesOf(group.hz);
+      // Every tick: even two ticks that arrive together (after a long burst) both go out, as without a rate.
+      if (phases === 1) {
+        this.send(group, entry, now);
+        continue;
+      }
       const intervalMs = 1000 / group.hz;
       const gap = now - group.lastSentAtMs;
-      const inPhase = tick % this.phasesOf(group.hz) === group.phase && gap >= intervalMs / 2;
+      const inPhase = tick % phases === group.phase && gap >= intervalMs / 2;
       if (inPhase || gap >= intervalMs + this.foldIntervalMs / 2) this.send(group, entry, now);
     }
   }
@@ -117,11 +125,6 @@ export class RateScheduler {
     group.lastSentAtMs = now;
     group.last = frame;
     this.sendToGroup(group, frame);
-  }
-
-  /** Jitter allowed between ticks when counting phases: a quarter of a fold. */
-  private toleranceMs(): number {
-    return this.foldIntervalMs / 4;
   }
 
   private campaign(campaign: string): CampaignState {

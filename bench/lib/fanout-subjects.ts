@@ -36,9 +36,9 @@ export interface RunningSubject {
   stop(): Promise<void>;
 }
 
-/** Snapshots a viewer at `hz` gets per fold tick: peers without phases send every n-th snapshot to everyone. */
+/** One frame per n snapshots at `hz` (as broadcaster/rate-scheduler.ts counts phases); peers send every n-th to everyone. */
 export function everyNth(hz: number, publishHz: number): number {
-  return Math.max(1, Math.round(publishHz / hz));
+  return Math.max(1, Math.ceil(publishHz / hz - 1e-9));
 }
 
 let goBinary: { dir: string; path: string } | undefined | null;
