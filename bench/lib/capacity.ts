@@ -61,8 +61,9 @@ async function searchSeries(
   const step = async (to: number) => {
     const { failed, firstError } = await grow(to);
     if (failed > 0) note(`${label}: ${failed} failed to connect (first: ${firstError})`);
-    // Every viewer is past its first frame and in its phase before the window opens.
-    await new Promise((r) => setTimeout(r, 1000 / hz + 500));
+    // Every viewer is past its first frame and in its phase before the window opens; the first step also waits out
+    // the start of the viewer processes (tsx compiling, on the same 2 cores).
+    await new Promise((r) => setTimeout(r, 1000 / hz + (points.length === 0 ? 2500 : 500)));
     const run = measure(subject, fleet, publisher, connected, { seconds: options.duration, publishHz: options.publishHz, hz });
     const { figures } = await withProgress(`${label}: ${connected} viewers`, options.duration * 1000, run);
     const refused = failed > 0 && /503/.test(firstError ?? "");
