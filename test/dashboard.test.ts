@@ -157,7 +157,7 @@ describe("dashboard", () => {
     await p.server.cli("hset", lastYear, `m:${start}`, "1000000,1", `m:${start + 60}`, "9000000,5", `m:${start + 120}`, "20000000,9");
     await eventually(
       async () =>
-        (((await (await fetch(`${p.base}/v1/total?view=counter`)).json()) as { total: string }).total === "13000000" ? true : undefined),
+        ((await (await fetch(`${p.base}/v1/total?view=counter`)).json()) as { total: string }).total === "13000000" ? true : undefined,
       5000,
       "13,000,000",
     );
