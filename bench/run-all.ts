@@ -1,7 +1,7 @@
 // Runs every benchmark in turn with its defaults (or a shared --duration), then prints where the results went.
 import { Command } from "commander";
 import { runE2e } from "./e2e.js";
-import { runFanout } from "./fanout.js";
+import { type FanoutOptions, fanoutCommand, runFanout } from "./fanout.js";
 import { runFold } from "./fold.js";
 import { runHttp } from "./http.js";
 import { runIngest } from "./ingest.js";
@@ -34,6 +34,9 @@ runMain(async () => {
     });
   if (wanted("fold")) await runFold({ duration: d(4), shards: [16, 64, 256, 1024], cluster: true, out: opts.out });
   if (wanted("e2e")) await runE2e({ duration: d(5), rate: 1000, viewers: 1000, out: opts.out });
-  if (wanted("fanout")) await runFanout({ duration: d(5), viewers: 10_000, workers: 2, hz: 10, out: opts.out });
+  if (wanted("fanout")) {
+    const defaults = fanoutCommand().parse(["node", "fanout"]).opts<FanoutOptions>();
+    await runFanout({ ...defaults, duration: d(5), out: opts.out });
+  }
   process.stderr.write(`results in ${opts.out}\n`);
 });

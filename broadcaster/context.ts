@@ -5,6 +5,7 @@ import type { Config } from "../core/config.js";
 import type { Logger } from "../core/logger.js";
 import type { uwsTransport } from "../core/uws-http.js";
 import type { ConnectionBudget } from "./connection-budget.js";
+import type { DashboardAuth } from "./dashboard-auth.js";
 import type { BroadcasterMetrics } from "./metrics.js";
 import type { SnapshotFeed } from "./snapshot-feed.js";
 import type { SnapshotStore } from "./snapshot-store.js";
@@ -24,6 +25,8 @@ export interface BroadcasterContext {
   readonly metrics: BroadcasterMetrics;
   /** Long-lived viewer connections (WS, SSE) against config.maxConnections. */
   readonly connections: ConnectionBudget;
+  /** DASHBOARD_TOKEN checks: the full view, history and milestones are private when it is set. */
+  readonly auth: DashboardAuth;
   /** Runs `cleanup` on close, after the listen socket is closed and before Redis is: e.g. end open sockets. */
   onClose(cleanup: () => void): void;
 }

@@ -8,6 +8,7 @@ import { listen, uwsTransport as transport, uws } from "../core/uws-http.js";
 import { startBroadcasterEmf } from "./cloudwatch-metrics.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
+import { DashboardAuth } from "./dashboard-auth.js";
 import { createBroadcasterMetrics } from "./metrics.js";
 import { routes } from "./routes/index.js";
 import { registerNotFound } from "./routes/not-found.js";
@@ -56,6 +57,7 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     feed,
     metrics,
     connections,
+    auth: new DashboardAuth(config.dashboardToken),
     onClose: (cleanup) => cleanups.push(cleanup),
   };
 

@@ -96,7 +96,8 @@ describe("the outbox in Redis", () => {
 });
 
 async function milestonesApi(): Promise<MilestoneRecord[]> {
-  const res = await fetch(`${p.base}/v1/milestones`);
+  // With DASHBOARD_TOKEN set, milestones are the marketers' data: they need the token.
+  const res = await fetch(`${p.base}/v1/milestones`, { headers: { authorization: `Bearer ${dashboardToken}` } });
   expect(res.status).toBe(200);
   return ((await res.json()) as { milestones: MilestoneRecord[] }).milestones;
 }
@@ -202,7 +203,15 @@ describe("delivery by the aggregator", () => {
     const browser = await launchBrowser();
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      await context.addCookies([{ name: "sc_dashboard", value: dashboardToken, url: `${p.base}/dashboard` }]);
+      // Signed in as the form does: the session cookie (derived from the token, never the token itself).
+      const signIn = await fetch(`${p.base}/dashboard/sign-in`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: dashboardToken }).toString(),
+      });
+      const session = /^sc_dashboard=([^;]+)/.exec(signIn.headers.get("set-cookie") ?? "")?.[1] ?? "";
+      await context.addCookies([{ name: "sc_dashboard", value: session, url: p.base }]);
       const page = await context.newPage();
       await page.goto(`${p.base}/dashboard`);
       await page.waitForSelector("#milestones li[data-threshold='7000000'][data-delivery='delivered']", { timeout: 10000 });

@@ -15,8 +15,19 @@ export interface ChildServer {
 const childrenDir = new URL("../children/", import.meta.url).pathname;
 
 /** Starts bench/children/<name>.ts with tsx and resolves on its first stdout line, a JSON object. */
-export async function startChild(name: string, env: Record<string, string>, timeoutMs = 20000): Promise<ChildServer> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", `${childrenDir}${name}.ts`], {
+export function startChild(name: string, env: Record<string, string>, timeoutMs = 20000): Promise<ChildServer> {
+  return startProcess(name, process.execPath, ["--import", "tsx", `${childrenDir}${name}.ts`], env, timeoutMs);
+}
+
+/** Starts any program that prints one JSON line when it is ready (e.g. the Go fan-out peer). */
+export async function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 20000,
+): Promise<ChildServer> {
+  const child: ChildProcess = spawn(command, args, {
     // Every benchmark counts into a fresh campaign: its aggregator starts it (CAMPAIGN_AUTOSTART, off in production).
     env: { ...process.env, LOG_LEVEL: "silent", DEMO: "0", HOST: "127.0.0.1", CAMPAIGN_AUTOSTART: "1", ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -50,7 +61,8 @@ export async function startChild(name: string, env: Record<string, string>, time
 
 const clockTicksPerSecond = 100;
 
-function procUsage(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
+/** CPU seconds (user + system) and RSS of a process, from /proc; undefined off Linux or once it exited. */
+export function procUsage(pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
   try {
     // Fields after the command name (which may hold spaces): utime is 14th, stime 15th overall.
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -71,4 +83,9 @@ export function childReady(info: Record<string, number>, stop: () => Promise<voi
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  // A benchmark that died (or was killed) leaves no server behind: once the parent is gone, stop too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) onSignal();
+  }, 1000).unref();
 }

@@ -55,6 +55,8 @@ const readBuffer = Buffer.allocUnsafe(256 * 1024);
  */
 export class RawViewerPool {
   readonly errors: RawWsErrors = { handshake: 0, badFrames: 0, closed: 0, socketErrors: 0 };
+  /** Bytes read from every socket after its handshake (frames, headers included): the server's egress to this pool. */
+  bytesReceived = 0;
   private readonly sockets: Socket[] = [];
   private closing = false;
 
@@ -112,6 +114,7 @@ export class RawViewerPool {
           let data = buf as Buffer;
           let start = 0;
           let end = nread;
+          if (upgraded) this.bytesReceived += nread;
           if (pending !== undefined) {
             data = Buffer.concat([pending, data.subarray(0, nread)]);
             pending = undefined;
@@ -195,17 +198,23 @@ export class RawViewerPool {
     });
   }
 
+  /** Sends a (masked) text frame from one viewer, e.g. a Socket.IO handshake or pong. */
+  sendText(viewer: number, text: string): void {
+    this.sockets[viewer]?.write(maskedFrame(0x81, Buffer.from(text)));
+  }
+
   close(): void {
     this.closing = true;
     for (const socket of this.sockets) socket.destroy();
   }
 }
 
-/** A client frame (clients must mask), for pongs and close. */
+/** A client frame (clients must mask), for pongs, close and short texts. */
 function maskedFrame(firstByte: number, payload: Buffer): Buffer {
   const mask = randomBytes(4);
   const frame = Buffer.alloc(6 + payload.length);
   frame[0] = firstByte;
+  if (payload.length > 125) throw new Error("client frames here are control-sized (at most 125 bytes)");
   frame[1] = 0x80 | payload.length;
   mask.copy(frame, 2);
   for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i]! ^ mask[i & 3]!;
@@ -243,3 +252,17 @@ export const fieldNeedle = (name: string): Buffer => Buffer.from(`"${name}":`);
 
 /** Epoch milliseconds with sub-millisecond precision, comparable across threads and processes of this machine. */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
+
+/** `"at":"<ISO-8601 UTC with milliseconds>"` in buf[start, end) as epoch ms, or NaN; digits read in place, no Date.parse. */
+export function readIsoField(buf: Buffer, start: number, end: number, needle: Buffer): number {
+  const at = buf.indexOf(needle, start);
+  if (at < 0 || at >= end) return Number.NaN;
+  const i = at + needle.length + 1; // past the opening quote
+  if (i + 24 > end || buf[i + 10] !== 84 || buf[i + 23] !== 90) return Number.NaN; // "T", "Z"
+  const n = (from: number, digits: number) => {
+    let v = 0;
+    for (let k = from; k < from + digits; k++) v = v * 10 + (buf[k]! - 48);
+    return v;
+  };
+  return Date.UTC(n(i, 4), n(i + 5, 2) - 1, n(i + 8, 2), n(i + 11, 2), n(i + 14, 2), n(i + 17, 2), n(i + 20, 3));
+}

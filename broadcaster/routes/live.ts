@@ -1,10 +1,13 @@
-// WS /v1/live[?campaign=]: first the current snapshot, then every new one, fanned out through a uWS topic per campaign.
+// WS /v1/live[?campaign=&view=&hz=]: first the current snapshot, then the latest at the viewer's rate, fanned out through one
+// uWS topic per campaign, view, rate and phase (see rate-scheduler.ts), so each tick publishes to the phases due.
 
 import type { HttpResponse, TemplatedApp, WebSocket } from "uWebSockets.js";
 import { uws } from "../../core/uws-http.js";
 import type { BroadcasterContext } from "../context.js";
-import { campaignParam, replyLater, writeError } from "../http.js";
-import type { SnapshotEntry } from "../snapshot-store.js";
+import { replyLater, writeError } from "../http.js";
+import { type RateGroup, RateScheduler } from "../rate-scheduler.js";
+import { readViewerRequest } from "../viewer-params.js";
+import { type ViewEntry, viewOf } from "../views.js";
 
 /** Viewers only listen; a few bytes of pings or app-level keepalives are all they may send. */
 export const maxPayloadBytes = 1024;
@@ -16,7 +19,10 @@ export const idleTimeoutSeconds = 32;
 
 interface Viewer {
   readonly campaign: string;
-  readonly topic: string;
+  readonly view: ViewEntry["view"];
+  readonly hz: number;
+  /** Set on open (the group and its topic); undefined until then. */
+  group: RateGroup | undefined;
   /** ETag of the last snapshot sent to this socket directly (open, drain); topic publishes are not tracked per socket. */
   lastSentEtag: string | undefined;
   windowStartMs: number;
@@ -24,8 +30,8 @@ interface Viewer {
   closed: boolean;
 }
 
-export function topicOf(campaign: string): string {
-  return `snapshots/${campaign}`;
+export function topicOf(group: RateGroup): string {
+  return `snapshots/${group.key}`;
 }
 
 export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
@@ -35,22 +41,24 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   const sockets = new Set<WebSocket<Viewer>>();
   const { config, metrics, connections, store } = ctx;
 
-  const send = (ws: WebSocket<Viewer>, entry: SnapshotEntry) => {
-    ws.send(entry.bytes, false);
-    ws.getUserData().lastSentEtag = entry.etag;
+  const send = (ws: WebSocket<Viewer>, frame: ViewEntry) => {
+    ws.send(frame.bytes, false);
+    ws.getUserData().lastSentEtag = frame.etag;
     metrics.messagesSent.inc();
   };
 
-  // One publish per snapshot: uWS copies the same bytes to every subscriber in C++ and skips the backpressured ones.
-  store.onSnapshot((entry) => {
-    const topic = topicOf(entry.snapshot.campaign);
+  // One publish per due group: uWS copies the same bytes to every subscriber in C++ and skips the backpressured ones.
+  const scheduler = new RateScheduler(config.foldIntervalMs, (group, frame) => {
+    const topic = topicOf(group);
     const viewers = app.numSubscribers(topic);
     if (viewers === 0) return;
-    app.publish(topic, entry.bytes, false);
+    app.publish(topic, frame.bytes, false);
     metrics.messagesSent.inc(viewers);
   });
+  store.onSnapshot((entry) => scheduler.onSnapshot(entry));
 
   ctx.onClose(() => {
+    scheduler.close();
     for (const ws of [...sockets]) ws.end(1001, "server shutting down");
   });
 
@@ -76,13 +84,16 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
       const secKey = req.getHeader("sec-websocket-key");
       const protocol = req.getHeader("sec-websocket-protocol");
       const extensions = req.getHeader("sec-websocket-extensions");
-      const param = campaignParam(req, config.campaign);
-      if (!param.ok) return writeError(res, 400, "INVALID_CAMPAIGN", param.message);
+      // A refused upgrade is an HTTP answer before the 101: 400 naming the parameter, 401 for the full view without the token.
+      const request = readViewerRequest(res, req, ctx.auth, config.campaign);
+      if (request === undefined) return;
       if (!connections.hasRoom()) return refuseFull(res);
-      const { campaign } = param;
+      const { campaign, view, hz } = request;
       const viewer: Viewer = {
         campaign,
-        topic: topicOf(campaign),
+        view,
+        hz,
+        group: undefined,
         lastSentEtag: undefined,
         windowStartMs: 0,
         messagesInWindow: 0,
@@ -102,9 +113,10 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
       sockets.add(ws);
       connections.opened();
       const viewer = ws.getUserData();
-      ws.subscribe(viewer.topic);
+      viewer.group = scheduler.join(viewer.campaign, viewer.view, viewer.hz);
+      ws.subscribe(topicOf(viewer.group));
       const entry = store.get(viewer.campaign);
-      if (entry) send(ws, entry);
+      if (entry) send(ws, viewOf(entry, viewer.view));
     },
 
     message: (ws) => {
@@ -121,13 +133,16 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     drain: (ws) => {
       // Only once fully caught up, so we never queue behind a backlog: then send the latest if this socket may have missed it.
       if (ws.getBufferedAmount() > 0) return;
+      // What its group got last, not the newest: a drain never lets a socket exceed its rate.
       const viewer = ws.getUserData();
-      const entry = store.get(viewer.campaign);
-      if (entry && entry.etag !== viewer.lastSentEtag) send(ws, entry);
+      const frame = viewer.group && scheduler.lastFrame(viewer.group);
+      if (frame && frame.etag !== viewer.lastSentEtag) send(ws, frame);
     },
 
     close: (ws) => {
-      ws.getUserData().closed = true;
+      const viewer = ws.getUserData();
+      viewer.closed = true;
+      if (viewer.group) scheduler.leave(viewer.group);
       sockets.delete(ws);
       connections.closed();
     },

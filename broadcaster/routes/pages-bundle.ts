@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { viewerPageHz } from "../page-rate.js";
 import { publicDir } from "./pages-assets.js";
 
 /** Served name → entry (a .ts file of broadcaster/public). */
@@ -68,7 +69,8 @@ export function buildPages(): Map<string, Uint8Array> {
   // The widget carries its stylesheet inside (its shadow root has no <link> to the page's origin).
   const widgetCss = minifyCss(`${readPublic("counter.css")}\n${readPublic("widget.css")}`);
   for (const [name, entry] of Object.entries(pageScripts)) {
-    out.set(name, bundleScript(entry, { __WIDGET_CSS__: widgetCss, __STALE_AFTER_MS__: staleAfterPlaceholder }));
+    const constants = { __WIDGET_CSS__: widgetCss, __STALE_AFTER_MS__: staleAfterPlaceholder, __VIEWER_HZ__: String(viewerPageHz) };
+    out.set(name, bundleScript(entry, constants));
   }
   for (const name of pageStyles) out.set(name, encoder.encode(minifyCss(readPublic(name))));
   return out;

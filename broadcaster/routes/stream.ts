@@ -1,10 +1,12 @@
-// GET /v1/stream[?campaign=]: the same snapshots as WS /v1/live, as Server-Sent Events, for viewers behind proxies that drop WebSockets.
+// GET /v1/stream[?campaign=&view=&hz=]: the same frames as WS /v1/live, as Server-Sent Events, for viewers behind proxies that drop WebSockets.
 
 import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { onWritable } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
-import { campaignParam, writeError } from "../http.js";
-import type { SnapshotEntry } from "../snapshot-store.js";
+import { writeError } from "../http.js";
+import { type RateGroup, RateScheduler } from "../rate-scheduler.js";
+import { readViewerRequest } from "../viewer-params.js";
+import { type ViewEntry, viewOf } from "../views.js";
 
 /** A comment line this often keeps proxies from closing an idle stream. */
 export const keepaliveMs = 15_000;
@@ -14,6 +16,7 @@ const retryMs = 1000;
 interface StreamViewer {
   readonly res: HttpResponse;
   readonly campaign: string;
+  readonly group: RateGroup;
   /** Set when a write did not fit: the socket gets only the latest snapshot once it drains. */
   backedUp: boolean;
   lastSentEtag: string | undefined;
@@ -24,8 +27,8 @@ const encoder = new TextEncoder();
 const eventHead = encoder.encode("data: ");
 const eventTail = encoder.encode("\n\n");
 
-/** One SSE event per snapshot; the JSON has no newlines, so one data line carries it. */
-function frame(entry: SnapshotEntry): Uint8Array {
+/** One SSE event per frame; the JSON has no newlines, so one data line carries it. */
+function frame(entry: ViewEntry): Uint8Array {
   const out = new Uint8Array(eventHead.length + entry.bytes.length + eventTail.length);
   out.set(eventHead, 0);
   out.set(entry.bytes, eventHead.length);
@@ -36,9 +39,10 @@ function frame(entry: SnapshotEntry): Uint8Array {
 export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   const { config, store, connections, metrics } = ctx;
   const viewers = new Set<StreamViewer>();
-  // Frames are built once per snapshot and shared by every stream of that campaign.
-  const frames = new WeakMap<SnapshotEntry, Uint8Array>();
-  const frameOf = (entry: SnapshotEntry) => {
+  const groups = new Map<string, Set<StreamViewer>>();
+  // Events are built once per view of each snapshot and shared by every stream of that campaign and view.
+  const frames = new WeakMap<ViewEntry, Uint8Array>();
+  const frameOf = (entry: ViewEntry) => {
     let bytes = frames.get(entry);
     if (!bytes) {
       bytes = frame(entry);
@@ -47,7 +51,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     return bytes;
   };
 
-  const send = (viewer: StreamViewer, entry: SnapshotEntry) => {
+  const send = (viewer: StreamViewer, entry: ViewEntry) => {
     if (viewer.closed || viewer.backedUp || viewer.lastSentEtag === entry.etag) return;
     viewer.res.cork(() => {
       const ok = viewer.res.write(frameOf(entry));
@@ -61,12 +65,15 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     if (viewer.closed) return;
     viewer.closed = true;
     viewers.delete(viewer);
+    groups.get(viewer.group.key)?.delete(viewer);
+    scheduler.leave(viewer.group);
     connections.closed();
   };
 
-  store.onSnapshot((entry) => {
-    for (const viewer of viewers) if (viewer.campaign === entry.snapshot.campaign) send(viewer, entry);
+  const scheduler = new RateScheduler(config.foldIntervalMs, (group, entry) => {
+    for (const viewer of groups.get(group.key) ?? []) send(viewer, entry);
   });
+  store.onSnapshot((entry) => scheduler.onSnapshot(entry));
 
   const keepalive = setInterval(() => {
     for (const viewer of viewers) {
@@ -78,6 +85,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
 
   ctx.onClose(() => {
     clearInterval(keepalive);
+    scheduler.close();
     for (const viewer of [...viewers]) {
       drop(viewer);
       viewer.res.cork(() => viewer.res.end());
@@ -85,27 +93,36 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   });
 
   app.get("/v1/stream", (res, req) => {
-    const param = campaignParam(req, config.campaign);
-    if (!param.ok) return writeError(res, 400, "INVALID_CAMPAIGN", param.message);
+    const request = readViewerRequest(res, req, ctx.auth, config.campaign);
+    if (request === undefined) return;
     if (!connections.hasRoom()) {
       return writeError(res, 503, "TOO_MANY_CONNECTIONS", `this server holds its limit of ${connections.max} live connections`, {
         "Retry-After": "5",
       });
     }
     // Other campaigns must already be known here (WS /v1/live or GET /v1/total look them up in Redis).
-    if (param.campaign !== config.campaign && !store.get(param.campaign)) {
-      return writeError(res, 404, "UNKNOWN_CAMPAIGN", `no live campaign named ${param.campaign} on this server; try GET /v1/total first`);
+    const { campaign, view, hz } = request;
+    if (campaign !== config.campaign && !store.get(campaign)) {
+      return writeError(res, 404, "UNKNOWN_CAMPAIGN", `no live campaign named ${campaign} on this server; try GET /v1/total first`);
     }
-    const viewer: StreamViewer = { res, campaign: param.campaign, backedUp: false, lastSentEtag: undefined, closed: false };
+    const group = scheduler.join(campaign, view, hz);
+    const viewer: StreamViewer = { res, campaign, group, backedUp: false, lastSentEtag: undefined, closed: false };
     res.onAborted(() => drop(viewer));
     onWritable(res, () => {
       viewer.backedUp = false;
-      const entry = store.get(viewer.campaign);
-      if (entry) send(viewer, entry);
+      // What its group got last, not the newest: catching up never exceeds the viewer's rate.
+      const frame = scheduler.lastFrame(group);
+      if (frame) send(viewer, frame);
       return !viewer.backedUp;
     });
     connections.opened();
     viewers.add(viewer);
+    let members = groups.get(group.key);
+    if (members === undefined) {
+      members = new Set();
+      groups.set(group.key, members);
+    }
+    members.add(viewer);
     res.cork(() => {
       res.writeStatus("200 OK");
       res.writeHeader("Content-Type", "text/event-stream");
@@ -114,7 +131,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
       res.writeHeader("Access-Control-Allow-Origin", "*");
       res.write(`retry: ${retryMs}\n\n`);
     });
-    const entry = store.get(viewer.campaign);
-    if (entry) send(viewer, entry);
+    const entry = store.get(campaign);
+    if (entry) send(viewer, viewOf(entry, view));
   });
 }

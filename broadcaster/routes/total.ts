@@ -1,4 +1,4 @@
-// GET /v1/total[?campaign=]: the latest snapshot as JSON, with an ETag so pollers and CDNs get 304s.
+// GET /v1/total[?campaign=&view=]: the latest snapshot (or its counter view) as JSON, with an ETag per view so pollers and CDNs get 304s.
 //
 // The hot path of the broadcaster (pollers, CDN edges). With the native uWS binary, each snapshot's status line and
 // headers are encoded once, so a request is two native calls (writeStatus with the prebuilt head, end with the
@@ -13,8 +13,9 @@
 import type { HttpResponse, TemplatedApp } from "uWebSockets.js";
 import { endEmpty } from "../../core/uws-request.js";
 import type { BroadcasterContext } from "../context.js";
-import { campaignParam, etagMatches, replyLater, writeError } from "../http.js";
-import type { SnapshotEntry } from "../snapshot-store.js";
+import { etagMatches, replyLater, writeError } from "../http.js";
+import { readViewerRequest } from "../viewer-params.js";
+import { type ViewEntry, type ViewName, viewOf } from "../views.js";
 
 interface PreparedTotal {
   readonly etag: string;
@@ -35,53 +36,65 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
   return new Uint8Array(bytes).buffer; // a copy (Buffer#slice would return a view of the same memory)
 }
 
+/**
+ * A CDN may serve one snapshot for a second: viewers see at most 1 s extra delay, the origin sees one request per edge
+ * per second. The full view behind DASHBOARD_TOKEN is private: no shared cache may keep it and hand it to anyone.
+ */
+function cacheControlFor(view: ViewName, privateFull: boolean): string {
+  return view === "full" && privateFull ? "private, max-age=1" : "public, max-age=1";
+}
+
 /** The headers of every /v1/total answer, 200 and 304 alike. */
-function headersFor(etag: string): ReadonlyArray<readonly [string, string]> {
+function headersFor(etag: string, cacheControl: string): ReadonlyArray<readonly [string, string]> {
   return [
     ["Content-Type", "application/json"],
     ["ETag", etag],
-    // A CDN may serve one snapshot for a second: viewers see at most 1 s extra delay, the origin sees one request per edge per second.
-    ["Cache-Control", "public, max-age=1"],
+    ["Cache-Control", cacheControl],
     ["Access-Control-Allow-Origin", "*"],
     ["Access-Control-Expose-Headers", "ETag"],
   ];
 }
 
-function headFor(status: string, etag: string): ArrayBuffer {
-  return ownBuffer(encoder.encode([status, ...headersFor(etag).map(([name, value]) => `${name}: ${value}`)].join("\r\n")));
+function headFor(status: string, etag: string, cacheControl: string): ArrayBuffer {
+  return ownBuffer(encoder.encode([status, ...headersFor(etag, cacheControl).map(([name, value]) => `${name}: ${value}`)].join("\r\n")));
 }
 
-/** One PreparedTotal per snapshot entry, built on its first request; dropped with the entry. */
-const prepared = new WeakMap<SnapshotEntry, PreparedTotal>();
+type WriteSnapshot = (res: HttpResponse, frame: ViewEntry, ifNoneMatch: string) => void;
 
-function prepare(entry: SnapshotEntry): PreparedTotal {
-  let p = prepared.get(entry);
-  if (p === undefined) {
-    p = {
-      etag: entry.etag,
-      ok: headFor("200 OK", entry.etag),
-      notModified: headFor("304 Not Modified", entry.etag),
-      body: ownBuffer(entry.bytes),
-    };
-    prepared.set(entry, p);
-  }
-  return p;
-}
-
-function writePrepared(res: HttpResponse, entry: SnapshotEntry, ifNoneMatch: string): void {
-  const p = prepare(entry);
-  // Pollers send back exactly the ETag they got: compare that before parsing lists and weak forms.
-  if (ifNoneMatch !== "" && (ifNoneMatch === p.etag || etagMatches(ifNoneMatch, p.etag))) res.writeStatus(p.notModified).endWithoutBody();
-  else res.writeStatus(p.ok).end(p.body);
+/** Prepared answers, one per view of each snapshot, built on its first request and dropped with the snapshot. */
+function preparedWriter(privateFull: boolean): WriteSnapshot {
+  const prepared = new WeakMap<ViewEntry, PreparedTotal>();
+  const prepare = (frame: ViewEntry): PreparedTotal => {
+    let p = prepared.get(frame);
+    if (p === undefined) {
+      const cacheControl = cacheControlFor(frame.view, privateFull);
+      p = {
+        etag: frame.etag,
+        ok: headFor("200 OK", frame.etag, cacheControl),
+        notModified: headFor("304 Not Modified", frame.etag, cacheControl),
+        body: ownBuffer(frame.bytes),
+      };
+      prepared.set(frame, p);
+    }
+    return p;
+  };
+  return (res, frame, ifNoneMatch) => {
+    const p = prepare(frame);
+    // Pollers send back exactly the ETag they got: compare that before parsing lists and weak forms.
+    if (ifNoneMatch !== "" && (ifNoneMatch === p.etag || etagMatches(ifNoneMatch, p.etag))) res.writeStatus(p.notModified).endWithoutBody();
+    else res.writeStatus(p.ok).end(p.body);
+  };
 }
 
 /** The same answer through the plain API, for uWS's JS fallback (it takes status codes and headers one by one, as strings). */
-function writePlain(res: HttpResponse, entry: SnapshotEntry, ifNoneMatch: string): void {
-  const notModified = etagMatches(ifNoneMatch, entry.etag);
-  res.writeStatus(notModified ? "304 Not Modified" : "200 OK");
-  for (const [name, value] of headersFor(entry.etag)) res.writeHeader(name, value);
-  if (notModified) endEmpty(res);
-  else res.end(entry.bytes);
+function plainWriter(privateFull: boolean): WriteSnapshot {
+  return (res, frame, ifNoneMatch) => {
+    const notModified = etagMatches(ifNoneMatch, frame.etag);
+    res.writeStatus(notModified ? "304 Not Modified" : "200 OK");
+    for (const [name, value] of headersFor(frame.etag, cacheControlFor(frame.view, privateFull))) res.writeHeader(name, value);
+    if (notModified) endEmpty(res);
+    else res.end(frame.bytes);
+  };
 }
 
 function writeNoSnapshot(res: HttpResponse, campaign: string): void {
@@ -90,21 +103,22 @@ function writeNoSnapshot(res: HttpResponse, campaign: string): void {
 
 export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
   const native = ctx.transport === "native";
-  const writeSnapshot = native ? writePrepared : writePlain;
+  const writeFrame = (native ? preparedWriter : plainWriter)(ctx.auth.enabled);
   const ifNoneMatchKey = native ? ifNoneMatchBytes : "if-none-match";
   app.get("/v1/total", (res, req) => {
-    const param = campaignParam(req, ctx.config.campaign);
-    if (!param.ok) return writeError(res, 400, "INVALID_CAMPAIGN", param.message);
-    const { campaign } = param;
+    // ?hz= is checked like on the live transports; a poll is one answer, so it changes nothing here.
+    const viewer = readViewerRequest(res, req, ctx.auth, ctx.config.campaign);
+    if (viewer === undefined) return;
+    const { campaign, view } = viewer;
     const ifNoneMatch = req.getHeader(ifNoneMatchKey);
     const entry = ctx.store.get(campaign);
-    if (entry) return writeSnapshot(res, entry, ifNoneMatch);
+    if (entry) return writeFrame(res, viewOf(entry, view), ifNoneMatch);
     if (campaign === ctx.config.campaign) return writeNoSnapshot(res, campaign);
 
     // Another campaign, not seen since start: look it up in Redis once (req is not valid after this point).
     replyLater(res, ctx.feed.lookup(campaign), (found) => {
       const loaded = ctx.store.get(campaign);
-      if (loaded) writeSnapshot(res, loaded, ifNoneMatch);
+      if (loaded) writeFrame(res, viewOf(loaded, view), ifNoneMatch);
       else if (found === "unknown") writeError(res, 404, "UNKNOWN_CAMPAIGN", `no campaign named ${campaign}`);
       else writeNoSnapshot(res, campaign);
     });
