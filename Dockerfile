@@ -4,10 +4,14 @@
 # docs/deploy.md explains the build, the ports and the health checks. test/container-build.test.ts performs these same
 # steps (it reads this file) without a Docker engine: keep every instruction on the forms that test understands.
 
-# Node 22 LTS (Node 20 reached end of life on 2026-04-30). See docs/deploy.md on the uWebSockets.js binary for it.
+# Node 22 LTS (Node 20 reached end of life on 2026-04-30) on Debian 13 trixie, not bookworm: the only uWebSockets.js
+# binaries for Node >= 22 (@btc-vision/uwebsockets.js 20.57, core/uws-loader.ts) need glibc >= 2.38, and bookworm has 2.36,
+# so there the broadcaster would lose WebSockets and the check below refuses the image. Trixie has glibc 2.41.
+# Both are build arguments (--build-arg NODE_VERSION=24, --build-arg DEBIAN_RELEASE=bookworm); docs/deploy.md has the table.
 ARG NODE_VERSION=22
+ARG DEBIAN_RELEASE=trixie
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
@@ -20,7 +24,7 @@ COPY reconcile ./reconcile
 COPY scripts ./scripts
 RUN npm run build
 
-FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+FROM node:${NODE_VERSION}-${DEBIAN_RELEASE}-slim AS runtime
 ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps HOST=0.0.0.0 AGGREGATOR_PORT=8081
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -28,7 +32,8 @@ COPY package.json package-lock.json ./
 # The npm cache lives in a BuildKit cache mount, not in the layer.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
-# Refuse an image whose broadcaster would silently lose WebSockets (see scripts/check-uws-native.ts, docs/deploy.md).
+# Refuse an image whose broadcaster would silently lose WebSockets: no uWS binary loads on this Node and glibc
+# (see scripts/check-uws-native.ts, docs/deploy.md). It prints the package it loaded.
 ARG ALLOW_UWS_FALLBACK=0
 RUN node dist/check-uws-native.js
 # The node image's unprivileged user (uid 1000); /app stays owned by root, so the process cannot change its own code.

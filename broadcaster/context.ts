@@ -17,6 +17,8 @@ export interface BroadcasterContext {
   readonly config: Config;
   readonly logger: Logger;
   readonly transport: Transport;
+  /** `<package>@<version>` of the uWS build in use (reported in /healthz). */
+  readonly uwsPackage: string;
   readonly startedAtMs: number;
   /** Latest snapshot per campaign, with its bytes serialized once. */
   readonly store: SnapshotStore;

@@ -4,7 +4,7 @@ import type { TemplatedApp, us_listen_socket } from "uWebSockets.js";
 import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { createApp } from "../core/uws-app.js";
-import { listen, uwsTransport as transport, uws } from "../core/uws-http.js";
+import { listen, uwsTransport as transport, uws, uwsLoad } from "../core/uws-http.js";
 import { startBroadcasterEmf } from "./cloudwatch-metrics.js";
 import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
@@ -31,7 +31,8 @@ export interface Broadcaster {
 export async function startBroadcaster(options: BroadcasterOptions): Promise<Broadcaster> {
   const { config } = options;
   const logger = options.logger ?? createLogger("broadcaster", config.logLevel);
-  if (transport === "native") logger.info({ transport }, "uWebSockets.js native binary loaded");
+  const uwsPackage = uwsLoad.package;
+  if (transport === "native") logger.info({ transport, uws: uwsPackage, skipped: uwsLoad.skipped }, "uWebSockets.js native binary loaded");
 
   const store = new SnapshotStore();
   const connections = new ConnectionBudget(config.maxConnections);
@@ -52,6 +53,7 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     config,
     logger,
     transport,
+    uwsPackage,
     startedAtMs: Date.now(),
     store,
     feed,
@@ -80,7 +82,7 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     await feed.close();
     throw err;
   }
-  logger.info({ host: config.host, port, transport, campaign: config.campaign }, "broadcaster listening");
+  logger.info({ host: config.host, port, transport, uws: uwsPackage, campaign: config.campaign }, "broadcaster listening");
   const emf = startBroadcasterEmf(config, {
     connections: () => connections.open,
     latest: () => store.get(config.campaign),

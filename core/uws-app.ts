@@ -4,7 +4,7 @@ import type * as Uws from "uWebSockets.js";
 import { errorBody } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { fallbackLimitations, routeFallbackOnPath } from "./uws-fallback.js";
-import { uws, uwsTransport } from "./uws-http.js";
+import { uws, uwsLoad, uwsTransport } from "./uws-http.js";
 
 /** Answers 500 after a handler threw, if the response is still ours; never throws. */
 function answerInternalError(res: Uws.HttpResponse): void {
@@ -52,7 +52,10 @@ const wsCallbacks = ["upgrade", "open", "message", "drain", "close", "ping", "po
 export function createApp(options: AppOptions): Uws.TemplatedApp {
   const { name, logger } = options;
   if (uwsTransport !== "native")
-    logger.warn({ transport: uwsTransport, limitations: fallbackLimitations }, `${name} runs on uWebSockets.js's JS fallback`);
+    logger.warn(
+      { transport: uwsTransport, uws: uwsLoad.package, skipped: uwsLoad.skipped, limitations: fallbackLimitations },
+      `${name} runs on uWebSockets.js's JS fallback`,
+    );
   const app = uws.App();
   const onHandlerError = (err: unknown) => logger.error({ err }, `${name} handler failed`);
   const httpError = (err: unknown, args: unknown[]) => {

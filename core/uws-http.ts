@@ -1,16 +1,18 @@
-// uWebSockets.js loading (native or JS fallback) and small HTTP helpers shared by our uWS servers.
+// The loaded uWebSockets.js (native or JS fallback, see uws-loader.ts) and small HTTP helpers shared by our uWS servers.
 
 import type * as Uws from "uWebSockets.js";
-import { createRequire } from "node:module";
 import { CodedError } from "./errors.js";
 import { fixFallbackServer } from "./uws-fallback.js";
+import { loadUws, type UwsLoad } from "./uws-loader.js";
 
-const require = createRequire(import.meta.url);
-export const uws: typeof Uws = require("uWebSockets.js");
+/** Which build loaded and why the others were not used (core/uws-loader.ts). */
+export const uwsLoad: UwsLoad = loadUws();
+export const uws: typeof Uws = uwsLoad.uws;
 
-/** "native" when the uWS binary loaded; the package silently falls back to a slow JS emulation otherwise. */
-export const uwsTransport: "native" | "fallback" =
-  typeof (uws as unknown as { getParts?: unknown }).getParts === "function" ? "native" : "fallback";
+/** "native" when a uWS binary loaded; "fallback" for the pinned package's slow JS emulation (no WebSocket). */
+export const uwsTransport: UwsLoad["transport"] = uwsLoad.transport;
+/** `<package>@<version>` of the build in use, reported in /healthz next to the transport. */
+export const uwsPackage: string = uwsLoad.package;
 
 export class BodyTooLargeError extends CodedError {
   constructor(readonly limitBytes: number) {

@@ -9,6 +9,7 @@ import type { Snapshot } from "../core/snapshot.js";
 import { campaignKeys } from "../core/store/keys.js";
 import { testConfig } from "./support/config.js";
 import { RedisServer } from "./support/redis-server.js";
+import { pinnedUws } from "./support/uws-packages.js";
 
 const logger = createLogger("test", "silent");
 let server: RedisServer;
@@ -204,10 +205,10 @@ describe("WS /v1/live", () => {
 });
 
 describe("operations endpoints", () => {
-  it("reports the uWS transport in /healthz", async () => {
+  it("reports the uWS transport and package in /healthz: the pinned package's binary on this machine's Node 20", async () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "ok", transport: "native" });
+    expect(await res.json()).toMatchObject({ status: "ok", transport: "native", uws: pinnedUws });
     expect(broadcaster.transport).toBe("native");
   });
 

@@ -11,6 +11,7 @@ import { execForm, last } from "./support/dockerfile.js";
 import { allowedByDockerignore, hostPath } from "./support/image-steps.js";
 import { eventually } from "./support/pipeline.js";
 import { freePort, RedisServer } from "./support/redis-server.js";
+import { pinnedUws } from "./support/uws-packages.js";
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, "..");
@@ -70,15 +71,18 @@ afterAll(async () => {
 });
 
 describe("the Dockerfile", () => {
-  it("builds in two stages on Node 22 LTS bookworm-slim and installs only production dependencies in the image", () => {
+  it("builds in two stages on Node 22 LTS trixie-slim and installs only production dependencies in the image", () => {
     const [build, runtime] = image.dockerfile.stages;
     expect(image.dockerfile.stages).toHaveLength(2);
-    for (const s of [build!, runtime!]) expect(s.image).toBe("node:22-bookworm-slim");
+    // trixie, not bookworm: the uWS binaries for Node >= 22 need glibc >= 2.38 (test/image-runtime.test.ts runs them).
+    for (const s of [build!, runtime!]) expect(s.image).toBe("node:22-trixie-slim");
+    expect(image.dockerfile.globalArgs).toMatchObject({ NODE_VERSION: "22", DEBIAN_RELEASE: "trixie" });
     expect(image.runtime.ran).toEqual([expect.stringMatching(/^npm ci --omit=dev\b/), "node dist/check-uws-native.js"]);
     expect(stage(image.dockerfile, "build").instructions.some((i) => i.keyword === "RUN" && i.args === "npm run build")).toBe(true);
     const installed = readdirSync(hostPath(image.runtime, "node_modules"));
     for (const dev of ["tsx", "esbuild", "typescript", "vitest", "osls", "@biomejs"]) expect(installed).not.toContain(dev);
     expect(installed).toContain("uWebSockets.js");
+    expect(readdirSync(hostPath(image.runtime, "node_modules/@btc-vision"))).toContain("uwebsockets.js");
   });
 
   it("runs as the unprivileged node user, node itself as the entry point (exec form), with a HEALTHCHECK in exec form", () => {
@@ -100,7 +104,8 @@ describe("the Dockerfile", () => {
     await expect(guard({ UWS_USE_FALLBACK: "1" })).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("no native binary") });
     const accepted = await guard({ UWS_USE_FALLBACK: "1", ALLOW_UWS_FALLBACK: "1" });
     expect(accepted.stdout).toContain("warning: uWebSockets.js has no native binary");
-    expect((await guard({})).stdout).toContain("native binary for Node");
+    // This machine's Node 20 keeps the pinned package's binary (Node 22 on trixie: test/image-runtime.test.ts).
+    expect((await guard({})).stdout).toContain(`native binary of ${pinnedUws} for Node`);
   });
 
   it("copies only what .dockerignore lets into the build context", () => {
@@ -150,8 +155,8 @@ describe("containers of the image", () => {
     );
     expect(seen.count).toBe(1);
     const health = (await (await fetch(`http://127.0.0.1:${ports.broadcaster}/healthz`)).json()) as { transport: string };
-    // On this machine's Node the uWebSockets.js binary loads (see docs/deploy.md for the image's Node).
-    expect(health.transport).toBe("native");
+    // On this machine's Node 20 the pinned package's binary loads (the image's Node 22: test/image-runtime.test.ts).
+    expect(health).toMatchObject({ transport: "native", uws: pinnedUws });
     const page = await fetch(`http://127.0.0.1:${ports.broadcaster}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("<html");

@@ -10,6 +10,7 @@ import { testConfig } from "./support/config.js";
 import { payment } from "./support/counters.js";
 import { eventually } from "./support/pipeline.js";
 import { freePort, RedisServer } from "./support/redis-server.js";
+import { pinnedUws } from "./support/uws-packages.js";
 
 const secret = "fallback-secret-0123456789abcdef";
 const campaign = "fallback";
@@ -65,13 +66,15 @@ afterAll(async () => {
 const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
 describe("uWS JS fallback (UWS_USE_FALLBACK=1)", () => {
-  it("reports transport fallback in every /healthz and logs what it cannot do", async () => {
+  it("reports transport fallback of the pinned package in every /healthz and logs what it cannot do, and why", async () => {
     for (const url of [`${base}/healthz`, `${ingestBase}/healthz`, `${lambdaBase}/healthz`]) {
-      expect(await (await fetch(url)).json()).toMatchObject({ status: "ok", transport: "fallback" });
+      expect(await (await fetch(url)).json()).toMatchObject({ status: "ok", transport: "fallback", uws: pinnedUws });
     }
     const logs = broadcaster.output.join("");
     expect(logs).toContain("JS fallback");
     expect(logs).toContain("WEBSOCKET_UNAVAILABLE");
+    // The other build is not tried: UWS_USE_FALLBACK is an explicit request (core/uws-loader.ts).
+    expect(logs).toContain("UWS_USE_FALLBACK asks for the JS fallback");
   });
 
   it("serves GET /v1/total with an ETag and answers 304 to If-None-Match", async () => {

@@ -39,6 +39,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
     const body = {
       status: "ok",
       transport: ctx.transport,
+      uws: ctx.uwsPackage,
       uptimeSeconds: Math.round((Date.now() - ctx.startedAtMs) / 1000),
       connections: ctx.connections.open,
       campaigns: ctx.store.campaigns().length,

@@ -6,7 +6,7 @@ import { errorBody } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import { waitAtMost } from "../../core/timeout.js";
 import { createApp } from "../../core/uws-app.js";
-import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../../core/uws-http.js";
+import { BodyTooLargeError, listen, readBody, uws, uwsPackage, uwsTransport, writeResponse } from "../../core/uws-http.js";
 import { headersOf, methodOf, pathOf, rawQueryOf, remoteAddressOf } from "../../core/uws-request.js";
 import { ingestRegistry } from "../domain/metrics-prometheus.js";
 import { maxBodyBytes } from "../domain/payment-batch.js";
@@ -69,7 +69,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Requests whose handler is still running: close() waits for them, so a SIGTERM never cuts a write short.
   const inFlight = new Set<Promise<unknown>>();
 
-  app.get("/healthz", (res) => writeResponse(res, 200, jsonHeaders, JSON.stringify({ status: "ok", transport: uwsTransport })));
+  app.get("/healthz", (res) =>
+    writeResponse(res, 200, jsonHeaders, JSON.stringify({ status: "ok", transport: uwsTransport, uws: uwsPackage })),
+  );
   app.get("/metrics", (res) => {
     res.onAborted(() => undefined);
     ingestRegistry.metrics().then(

@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { type Dockerfile, execForm, last, parseDockerfile, stage } from "./dockerfile.js";
 import { hostPath, performStage, type StageResult } from "./image-steps.js";
 
@@ -48,11 +48,24 @@ export class Container {
 }
 
 /**
+ * Somewhere else to hold the final stage (the image's runtime), e.g. a chroot with the image's base OS and Node. Without
+ * one, the final stage is a directory on this machine and its RUN steps and containers use this machine's Node.
+ */
+export interface RuntimeHost {
+  /** The directory standing for the final stage's `/`. */
+  readonly root: string;
+  /** Performs a RUN step of the final stage as root in `workdir` (a path inside the image); rejects when it fails. */
+  run(command: string, workdir: string, env: Readonly<Record<string, string>>): Promise<void>;
+  /** Starts a container's process: argv in `workdir` (inside the image) as the image's user, with exactly env. */
+  spawn(argv: string[], workdir: string, env: Record<string, string>, user: { uid: number; gid: number } | undefined): ChildProcess;
+}
+
+/**
  * Builds the image's filesystem. The build stage's `npm ci` is the one step not repeated: the repository's node_modules
  * come from `npm ci` of the same package-lock.json, so they are linked in; every other build step runs as written
  * (the copies, `npm run build`). The runtime stage runs entirely as written, `npm ci --omit=dev` included.
  */
-export async function buildImage(): Promise<BuiltImage> {
+export async function buildImage(host?: RuntimeHost): Promise<BuiltImage> {
   const dockerfile = parseDockerfile(readFileSync(join(root, "Dockerfile"), "utf8"));
   const dir = mkdtempSync(join(tmpdir(), "sc-image-"));
   // Like an image's /: traversable by the unprivileged user the containers run as.
@@ -60,11 +73,16 @@ export async function buildImage(): Promise<BuiltImage> {
   const stages = new Map<string, StageResult>();
   for (const s of dockerfile.stages) {
     const isFinal = s === dockerfile.stages.at(-1);
+    const stageRoot = isFinal && host ? host.root : join(dir, s.name);
     const result = await performStage(s, {
       context: root,
-      root: join(dir, s.name),
+      root: stageRoot,
       stages,
-      replaceRun: (command, cwd) => {
+      replaceRun: async (command, cwd, env) => {
+        if (isFinal && host) {
+          await host.run(command, `/${relative(stageRoot, cwd)}`, env);
+          return true;
+        }
         if (isFinal || !/^npm ci\b/.test(command)) return false;
         symlinkSync(join(root, "node_modules"), join(cwd, "node_modules"), "dir");
         return true;
@@ -84,12 +102,14 @@ export async function buildImage(): Promise<BuiltImage> {
     runtime,
     command,
     start(args, env) {
+      const fullEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...runtime.env, ...env };
+      if (host) return new Container(host.spawn(command(args), runtime.workdir, fullEnv, user));
       const [file, ...rest] = command(args);
       // As the image's user when this test can switch users (it runs as root here and in CI).
       const identity = user && process.getuid?.() === 0 ? user : {};
       const child = spawn(file!, rest, {
         cwd: hostPath(runtime, "."),
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/nonexistent", ...runtime.env, ...env },
+        env: fullEnv,
         stdio: ["ignore", "pipe", "pipe"],
         ...identity,
       });

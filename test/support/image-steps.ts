@@ -23,8 +23,11 @@ export interface StageOptions {
   readonly context: string;
   readonly root: string;
   readonly stages: ReadonlyMap<string, StageResult>;
-  /** Return true to take over a RUN command (done otherwise by the caller); everything else runs through /bin/sh. */
-  readonly replaceRun?: (command: string, cwd: string) => boolean;
+  /**
+   * Return (or resolve to) true to take over a RUN command, done by the caller in `cwd` (a path on this machine) with the
+   * step's environment (build arguments and ENV); everything else runs through /bin/sh here.
+   */
+  readonly replaceRun?: (command: string, cwd: string, env: Readonly<Record<string, string>>) => boolean | Promise<boolean>;
 }
 
 /** The path on this machine of an image path (absolute, or relative to the working directory). */
@@ -73,7 +76,7 @@ export async function performStage(stage: Stage, options: StageOptions): Promise
       case "RUN": {
         const cwd = hostPath(here(), ".");
         ran.push(args);
-        if (options.replaceRun?.(args, cwd)) break;
+        if (await options.replaceRun?.(args, cwd, { ...buildArgs, ...env })) break;
         await exec("/bin/sh", ["-c", args], {
           cwd,
           env: { ...process.env, ...buildArgs, ...env },

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../../../core/logger.js";
 import { createApp } from "../../../core/uws-app.js";
-import { BodyTooLargeError, listen, readBody, uws, uwsTransport, writeResponse } from "../../../core/uws-http.js";
+import { BodyTooLargeError, listen, readBody, uws, uwsPackage, uwsTransport, writeResponse } from "../../../core/uws-http.js";
 import { methodOf, pathOf, queryParam } from "../../../core/uws-request.js";
 import type { InvocationRecord } from "../../domain/invocation-record.js";
 import { type IngestRuntime, ingestRuntime } from "../../domain/runtime.js";
@@ -49,7 +49,12 @@ export async function startLambdaApi(options: LambdaApiOptions): Promise<Running
 
   // Not part of AWS's API: lets a supervisor (npm start) wait for this listener.
   app.get("/healthz", (res) =>
-    writeResponse(res, 200, { "content-type": "application/json" }, JSON.stringify({ status: "ok", transport: uwsTransport })),
+    writeResponse(
+      res,
+      200,
+      { "content-type": "application/json" },
+      JSON.stringify({ status: "ok", transport: uwsTransport, uws: uwsPackage }),
+    ),
   );
 
   app.any("/*", (res, req) => {
