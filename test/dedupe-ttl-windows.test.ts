@@ -1,13 +1,21 @@
 // The dedupe TTL outlives every window in which the deployed event sources can deliver a record again: a mark that
 // expired before its record's last redelivery would count that payment twice. Windows as serverless.yml sets them;
 // limits as AWS documents them (see docs/architecture.md, "How long a paymentId is remembered").
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { parseConfig } from "../core/config.js";
 
 const root = join(import.meta.dirname, "..");
-const yml = readFileSync(join(root, "serverless.yml"), "utf8");
+// serverless.yml and the resource files it includes (serverless/*.yml).
+const yml = [
+  join(root, "serverless.yml"),
+  ...readdirSync(join(root, "serverless"))
+    .filter((f) => f.endsWith(".yml"))
+    .map((f) => join(root, "serverless", f)),
+]
+  .map((file) => readFileSync(file, "utf8"))
+  .join("\n");
 
 /** DEDUPE_TTL_SECONDS as the deployed functions get it: from serverless.yml's environment, or the config default. */
 function deployedDedupeTtlSeconds(): number {
