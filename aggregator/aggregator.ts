@@ -1,5 +1,5 @@
 // Aggregator entry for code: startAggregator() runs the fold loop in-process (tests, the one-machine stack, main.ts).
-import type { Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
 import type { Config } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { closeRedis, createRedis, onReconnect, type RedisClient } from "../core/redis.js";
@@ -66,6 +66,16 @@ export async function startAggregator(options: AggregatorOptions): Promise<Aggre
   const lease = new LeaderLease(store.lease, config.campaign, options.leaseMs ?? config.leaseMs);
   lease.startRenewing();
   const metrics = createAggregatorMetrics(options.registry);
+  new Gauge({
+    name: "sales_redis_connected",
+    help: "1 while Redis answers this aggregator (a lease call succeeded within the last 3 s), else 0",
+    registers: [metrics.registry],
+    collect() {
+      // Connection status alone stays "ready" while a paused or partitioned Redis never answers.
+      const lastOk = lease.lastAnsweredAtMs;
+      this.set(redis.status === "ready" && lastOk !== undefined && Date.now() - lastOk < 3000 ? 1 : 0);
+    },
+  });
   let redisReconnects = 0;
   const offReconnect = onReconnect(redis, () => {
     redisReconnects++;

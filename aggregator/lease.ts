@@ -7,6 +7,8 @@ export class LeaderLease {
   /** Unique per process start, so a restarted aggregator never mistakes an old lease for its own. */
   readonly token = `${hostname()}:${process.pid}:${randomUUID()}`;
   private heldUntilMs = 0;
+  /** When Redis last answered a lease call (every tick, leader or standby): how /metrics tells Redis is reachable. */
+  lastAnsweredAtMs: number | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -28,6 +30,7 @@ export class LeaderLease {
     const sentAtMs = Date.now();
     const acquired = await this.store.acquire(this.campaign, this.token, this.leaseMs);
     this.heldUntilMs = acquired ? sentAtMs + this.leaseMs : 0;
+    this.lastAnsweredAtMs = Date.now();
     return acquired;
   }
 

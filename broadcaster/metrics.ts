@@ -1,6 +1,7 @@
 // Prometheus metrics of one broadcaster: connections, fan-out, snapshot freshness, and pipeline counts from the latest snapshot.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { NotificationState, NotificationTarget } from "../core/milestone.js";
+import { withTimeout } from "../core/timeout.js";
 import type { SnapshotEntry } from "./snapshot-store.js";
 
 export interface BroadcasterMetrics {
@@ -21,7 +22,14 @@ export interface MetricSources {
   latest(): SnapshotEntry | undefined;
   /** The milestone outbox of the configured campaign: each notification's state, by threshold then target. */
   notifications?(): Promise<ReadonlyMap<string, Partial<Record<NotificationTarget, NotificationState>>>>;
+  /** What /readyz answers (the load balancer's health check). */
+  ready(): boolean;
+  /** The command connection and the snapshot subscription are both up. */
+  redisConnected(): boolean;
 }
+
+/** How long a scrape waits for the outbox figures before answering with the last ones. */
+const outboxReadTimeoutMs = 200;
 
 export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMetrics {
   const registry = new Registry();
@@ -34,6 +42,22 @@ export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMet
     registers,
     collect() {
       this.set(sources.connections());
+    },
+  });
+  new Gauge({
+    name: "sales_broadcaster_ready",
+    help: "1 while /readyz answers 200 (Redis up, subscribed, fresh snapshot), else 0",
+    registers,
+    collect() {
+      this.set(sources.ready() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "sales_redis_connected",
+    help: "1 while this process's Redis connections are ready, else 0",
+    registers,
+    collect() {
+      this.set(sources.redisConnected() ? 1 : 0);
     },
   });
   new Gauge({
@@ -77,7 +101,11 @@ export function createBroadcasterMetrics(sources: MetricSources): BroadcasterMet
     let shared: { atMs: number; read: Promise<OutboxFigures | undefined> } | undefined;
     const figures = () => {
       if (!shared || Date.now() - shared.atMs > 500) {
-        shared = { atMs: Date.now(), read: notifications().then(outboxFigures, () => undefined) };
+        // Bounded: a Redis that does not answer (paused, partitioned) must not hold the scrape, or every other figure
+        // of this broadcaster (snapshot age, readiness) would vanish from Prometheus exactly when they matter. The
+        // drill found it: a paused Redis hid the stale-number alert.
+        const read = withTimeout(notifications(), outboxReadTimeoutMs, () => new Error("outbox read timed out"));
+        shared = { atMs: Date.now(), read: read.then(outboxFigures, () => undefined) };
       }
       return shared.read;
     };

@@ -10,6 +10,7 @@ import { ConnectionBudget } from "./connection-budget.js";
 import type { BroadcasterContext, Transport } from "./context.js";
 import { DashboardAuth } from "./dashboard-auth.js";
 import { createBroadcasterMetrics } from "./metrics.js";
+import { readiness } from "./routes/health.js";
 import { routes } from "./routes/index.js";
 import { registerNotFound } from "./routes/not-found.js";
 import { SnapshotFeed } from "./snapshot-feed.js";
@@ -36,13 +37,19 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
 
   const store = new SnapshotStore();
   const connections = new ConnectionBudget(config.maxConnections);
+  const feed = new SnapshotFeed(config, store, logger);
+  let ctxForMetrics: BroadcasterContext | undefined;
   const metrics = createBroadcasterMetrics({
     connections: () => connections.open,
     latest: () => store.get(config.campaign),
     notifications: () => feed.data.notifications.readStates(config.campaign),
+    ready: () => ctxForMetrics !== undefined && readiness(ctxForMetrics).ready,
+    redisConnected: () => {
+      const r = feed.readiness();
+      return r.redisReady && r.subscribed;
+    },
   });
   store.onSnapshot(() => metrics.snapshotsReceived.inc());
-  const feed = new SnapshotFeed(config, store, logger);
   let redisReconnects = 0;
   feed.onReconnect(() => {
     redisReconnects++;
@@ -62,6 +69,7 @@ export async function startBroadcaster(options: BroadcasterOptions): Promise<Bro
     auth: new DashboardAuth(config.dashboardToken),
     onClose: (cleanup) => cleanups.push(cleanup),
   };
+  ctxForMetrics = ctx;
 
   const app = createApp({ name: "broadcaster", logger });
   for (const route of routes) route.register(app, ctx);

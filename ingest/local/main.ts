@@ -1,8 +1,9 @@
 // Process entry for `npm run start:ingest`: the local API gateway (ingestHttp) and the Lambda Invoke API (all functions).
+import { Gauge } from "prom-client";
 import { loadConfigOrExit, requireIngestSecret } from "../../core/config.js";
 import { closeRedis } from "../../core/redis.js";
 import { checkRedisAtStart, RedisStartupError } from "../../core/redis-startup.js";
-import { prometheusIngestMetrics } from "../domain/metrics-prometheus.js";
+import { ingestRegistry, prometheusIngestMetrics } from "../domain/metrics-prometheus.js";
 import { createIngestRuntime } from "../domain/runtime.js";
 import { createHttpHandler } from "../handlers/ingest-http.js";
 import { startGateway } from "./api-gateway.js";
@@ -21,6 +22,14 @@ await checkRedisAtStart(runtime.redis, config, {
   warn: (message) => runtime.logger.warn(message),
   onLateProblem: exitOnRedisProblem,
 }).catch(exitOnRedisProblem);
+new Gauge({
+  name: "sales_redis_connected",
+  help: "1 while this ingest process's Redis connection is ready, else 0",
+  registers: [ingestRegistry],
+  collect() {
+    this.set(runtime.redis.status === "ready" ? 1 : 0);
+  },
+});
 const gateway = await startGateway({
   host: config.host,
   port: config.ingestPort,
