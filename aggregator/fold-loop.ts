@@ -9,6 +9,7 @@ import { waitAtMost } from "../core/timeout.js";
 import { CampaignEpoch } from "./campaign-epoch.js";
 import { DegradedEpisodeReport } from "./degraded-episode.js";
 import { FoldReadError } from "./errors.js";
+import type { FoldErrorOp, FoldLoopStats } from "./fold-stats.js";
 import type { LeaderLease } from "./lease.js";
 import { MarkGuard } from "./mark-guard.js";
 import type { AggregatorMetrics } from "./metrics.js";
@@ -16,6 +17,8 @@ import { PaceWindow } from "./pace.js";
 import { buildDegradedBody, buildSnapshotBody } from "./snapshot-builder.js";
 import type { ThrottledLog } from "./throttled-log.js";
 import { totalsFingerprint } from "./totals-fingerprint.js";
+
+export type { FoldErrorOp, FoldLoopStats } from "./fold-stats.js";
 
 export interface FoldLoopDeps {
   readonly config: Config;
@@ -26,29 +29,12 @@ export interface FoldLoopDeps {
   readonly metrics: AggregatorMetrics;
 }
 
-export interface FoldLoopStats {
-  readonly epoch: string | undefined;
-  readonly lastSeq: number | undefined;
-  readonly lastFoldMs: number | undefined;
-  readonly folds: number;
-  readonly publishes: number;
-  readonly skippedTicks: number;
-  /** Publishing the last good snapshot because the counters are below it. */
-  readonly degraded: boolean;
-  /** Degraded for longer than STATE_LOSS_ALERT_AFTER_MS: reconcile. */
-  readonly stateLossUnhealed: boolean;
-  /** Failures since start, by operation (the same as sales_aggregator_errors_total{op}). */
-  readonly errors: Readonly<Record<FoldErrorOp, number>>;
-}
-
 /** One fold: when it ran, what it read, how long it took. */
 interface Fold {
   readonly atMs: number;
   readonly totals: CounterTotals;
   readonly foldMs: number;
 }
-
-export type FoldErrorOp = "epoch" | "lease" | "fold" | "state-loss" | "publish";
 
 export class FoldLoop {
   private leader = false;

@@ -177,14 +177,13 @@ describe("dashboard", () => {
     await p.server.cli("set", lastYear.latest, JSON.stringify(lastSnapshot));
     // A broadcaster remembers for a second that a name was unknown (one Redis lookup per name per second): wait until it
     // serves last year's curve, as a dashboard opened a moment later would get it.
-    await eventually(
-      async () => {
-        const res = await fetch(`${p.base}/v1/history?campaign=lastyear&step=60`, { headers: { authorization: `Bearer ${token}` } });
-        return ((await res.json()) as { points: unknown[] }).points.length === 3 ? true : undefined;
-      },
-      5000,
-      "last year's history",
-    );
+    const lastYearPoints = async () =>
+      (
+        (await (
+          await fetch(`${p.base}/v1/history?campaign=lastyear&step=60`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { points: unknown[] }
+      ).points;
+    await eventually(async () => ((await lastYearPoints()).length === 3 ? true : undefined), 5000, "last year's history");
     await eventually(
       async () =>
         ((await (await fetch(`${p.base}/v1/total?view=counter`)).json()) as { total: string }).total === "13000000" ? true : undefined,
