@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { runDrill } from "./drill/run.js";
 import { buildProduction, startFleet } from "./fleet.js";
-import { freePort } from "./ports.js";
+import { freePort } from "../core/free-port.js";
 
 const opts = new Command("drill")
   .description(

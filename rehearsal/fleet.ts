@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sleep } from "../core/timeout.js";
-import { freePorts } from "./ports.js";
+import { freePorts } from "../core/free-port.js";
 import { FleetProcess, logFileIn } from "./processes.js";
 import { type FleetRedisCluster, startRedisCluster } from "./redis-cluster.js";
 

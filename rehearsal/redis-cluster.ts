@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { sleep } from "../core/timeout.js";
-import { freePort } from "./ports.js";
+import { freePort } from "../core/free-port.js";
 import { FleetProcess, logFileIn } from "./processes.js";
 
 const exec = promisify(execFile);

@@ -1,9 +1,9 @@
 // Starts a redis-server child for `npm start` when REDIS_URL is not set: AOF on, data under .data/redis.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { CodedError } from "../core/errors.js";
+import { freePort } from "../core/free-port.js";
 
 export interface EmbeddedRedis {
   readonly url: string;
@@ -18,17 +18,6 @@ export class RedisBinaryMissingError extends CodedError {
         "or point the pipeline at an existing Redis with REDIS_URL=redis://host:6379.",
     );
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? done(address.port) : fail(new Error("no free port"))));
-    });
-  });
 }
 
 export async function startEmbeddedRedis(dataDir: string): Promise<EmbeddedRedis> {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DrillReport } from "../rehearsal/drill/report.js";
 import { runDrill } from "../rehearsal/drill/run.js";
 import { buildProduction, type Fleet, startFleet } from "../rehearsal/fleet.js";
-import { freePort } from "../rehearsal/ports.js";
+import { freePort } from "../core/free-port.js";
 
 const runDir = mkdtempSync(join(tmpdir(), "sc-drill-fleet-"));
 const outDir = mkdtempSync(join(tmpdir(), "sc-drill-report-"));

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { freePort } from "../rehearsal/ports.js";
+import { freePort } from "../core/free-port.js";
 import { eventually } from "./support/pipeline.js";
 
 const root = join(import.meta.dirname, "..");

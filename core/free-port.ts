@@ -1,4 +1,4 @@
-// Free TCP ports on 127.0.0.1 for the fleet's processes (asked of the OS, then released for the process to bind).
+// Free TCP ports on 127.0.0.1 (asked of the OS, then released for a process to bind): the fleet, npm start, tests.
 import { createServer } from "node:net";
 
 export function freePort(): Promise<number> {
