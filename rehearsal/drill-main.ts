@@ -34,7 +34,7 @@ try {
   for (const f of report.faults)
     process.stdout.write(
       `${f.survived ? "ok  " : "FAIL"} ${f.name.padEnd(28)} longest freeze ${(f.longestFreezeMs / 1000).toFixed(1)} s (bound ${(f.maxFreezeMs / 1000).toFixed(1)} s), ` +
-        `${f.reconnects} reconnects, alerts: ${f.alerts.map((a) => a.alertname).join(", ") || "none"}\n`,
+        `${f.reconnects} reconnects, alerts: ${[...new Set(f.alerts.map((a) => a.alertname))].join(", ") || "none"}\n`,
     );
   process.stdout.write(
     `finance: acknowledged ${report.finance.acknowledgedNet}, final ${report.finance.finalTotal ?? "none"} (${report.finance.exact ? "exact" : "DIFFERS"}); reconcile exit ${report.finance.reconcileExitCode}\n`,
