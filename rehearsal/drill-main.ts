@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
+import { freePort } from "../core/free-port.js";
 import { runDrill } from "./drill/run.js";
 import { buildProduction, startFleet } from "./fleet.js";
-import { freePort } from "../core/free-port.js";
 
 const opts = new Command("drill")
   .description(

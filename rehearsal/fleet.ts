@@ -5,8 +5,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { sleep } from "../core/timeout.js";
 import { freePorts } from "../core/free-port.js";
+import { sleep } from "../core/timeout.js";
 import { FleetProcess, logFileIn } from "./processes.js";
 import { type FleetRedisCluster, startRedisCluster } from "./redis-cluster.js";
 

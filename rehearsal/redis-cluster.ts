@@ -4,8 +4,8 @@ import { execFile } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { sleep } from "../core/timeout.js";
 import { freePort } from "../core/free-port.js";
+import { sleep } from "../core/timeout.js";
 import { FleetProcess, logFileIn } from "./processes.js";
 
 const exec = promisify(execFile);

@@ -33,8 +33,18 @@ export function markdown(report: DrillReport, svgName: string): string {
   const t0 = report.startedAtMs;
   const at = (ms: number) => `+${((ms - t0) / 1000).toFixed(1)} s`;
   const rows = report.faults.map((f) => {
-    const alerts = f.alerts.length
-      ? f.alerts.map((a) => `${a.alertname} ${at(a.firedAtMs)}→${a.resolvedAtMs ? at(a.resolvedAtMs) : "still firing"}`).join("; ")
+    // One entry per alert name: when the first instance fired, when the last resolved, how many instances (targets).
+    const names = [...new Set(f.alerts.map((a) => a.alertname))];
+    const alerts = names.length
+      ? names
+          .map((name) => {
+            const of = f.alerts.filter((a) => a.alertname === name);
+            const fired = Math.min(...of.map((a) => a.firedAtMs));
+            const open = of.some((a) => a.resolvedAtMs === undefined);
+            const resolved = open ? "still firing" : at(Math.max(...of.map((a) => a.resolvedAtMs ?? 0)));
+            return `${name}${of.length > 1 ? ` ×${of.length}` : ""} ${at(fired)}→${resolved}`;
+          })
+          .join("; ")
       : "none";
     const missing = f.missingAlerts.length ? ` (expected, not fired: ${f.missingAlerts.join(", ")})` : "";
     const reconnects = f.reconnects ? `${f.reconnects} (p50 ${seconds(f.reconnectP50Ms)}, max ${seconds(f.reconnectMaxMs)})` : "0";
