@@ -5,10 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../core/free-port.js";
 import type { DrillReport } from "../rehearsal/drill/report.js";
 import { runDrill } from "../rehearsal/drill/run.js";
 import { buildProduction, type Fleet, startFleet } from "../rehearsal/fleet.js";
-import { freePort } from "../core/free-port.js";
 
 const runDir = mkdtempSync(join(tmpdir(), "sc-drill-fleet-"));
 const outDir = mkdtempSync(join(tmpdir(), "sc-drill-report-"));
