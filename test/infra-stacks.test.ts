@@ -77,14 +77,20 @@ describe("ElastiCache", () => {
 describe("SSM parameters for serverless.yml", () => {
   it("writes every parameter serverless.yml reads, under its names and with list types for its List parameters", () => {
     const wanted = serverlessSsmParameters(root, "prod");
-    expect(Object.keys(wanted).sort()).toEqual(["LambdaSecurityGroupIds", "MskClusterArn", "PrivateSubnetIds", "RedisClusterNodes"]);
+    expect(Object.keys(wanted).sort()).toEqual([
+      "LambdaSecurityGroupIds",
+      "MskClusterArn",
+      "PrivateSubnetIds",
+      "RedisAuthSecretArn",
+      "RedisClusterNodes",
+    ]);
     const written = new Map(ofType(dataJson, "AWS::SSM::Parameter").map(([, r]) => [r.Properties.Name, r.Properties]));
     for (const { name, type } of Object.values(wanted)) {
       const parameter = written.get(name);
       expect(parameter, `${name} is not written`).toBeDefined();
       expect(parameter.Type).toBe(type.includes("List<") ? "StringList" : "String");
     }
-    const [groupId] = only(dataJson, "AWS::ElastiCache::ReplicationGroup");
+    const [groupId, group] = only(dataJson, "AWS::ElastiCache::ReplicationGroup");
     expect(written.get("/sales-counter/prod/redis-cluster-nodes").Value).toEqual({
       "Fn::Join": [
         "",
@@ -93,6 +99,12 @@ describe("SSM parameters for serverless.yml", () => {
     });
     const [mskId] = only(dataJson, "AWS::MSK::Cluster");
     expect(written.get("/sales-counter/prod/msk-cluster-arn").Value).toEqual({ "Fn::GetAtt": [mskId, "Arn"] });
+    // The Lambda functions read the AUTH token from the same secret ElastiCache takes it from (Ref of a secret is its
+    // full ARN), encrypted with the AWS managed key: their roles get GetSecretValue on it and no kms:Decrypt.
+    const [secretId, secret] = ofType(dataJson, "AWS::SecretsManager::Secret").find(([id]) => id.includes("AuthToken"))!;
+    expect(written.get("/sales-counter/prod/redis-auth-secret-arn").Value).toEqual({ Ref: secretId });
+    expect(JSON.stringify(group.Properties.AuthToken)).toContain(secretId);
+    expect(secret.Properties.KmsKeyId).toBeUndefined();
   });
 });
 

@@ -34,6 +34,8 @@ const context: Context = {
   "PaymentsQueue.Arn": "arn:aws-cn:sqs:cn-north-1:123456789012:sales-counter-prod-payments",
   "StreamFailuresQueue.Arn": "arn:aws-cn:sqs:cn-north-1:123456789012:sales-counter-prod-stream-failures",
   "PaymentsStream.Arn": "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/sales-counter-prod-payments",
+  // What the infrastructure's SSM parameter holds: the AUTH token secret's full ARN (with its random suffix).
+  RedisAuthSecretArn: "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:RedisAuthToken3C6A1B2-AbCdEf",
 };
 /** The actions a role allows on each resource, with the ARNs as CloudFormation resolves them in `context`. */
 const grants = (role: string) =>
@@ -103,6 +105,34 @@ describe("npm run package -- --stage prod", () => {
     expect(evaluate(decrypt.condition, context)).toEqual({ StringEquals: { "kms:ViaService": "ssm.cn-north-1.amazonaws.com" } });
     for (const role of ["IngestQueueRole", "IngestStreamRole", "IngestEventRole"])
       expect(grants(role).some((g: { actions: string[] }) => g.actions.some((a) => a.startsWith("ssm:")))).toBe(false);
+  });
+
+  it("connects every function to ElastiCache over TLS, with the AUTH token's secret named by the infrastructure's SSM parameter", () => {
+    expect(pkg.template.Parameters.RedisAuthSecretArn).toEqual({
+      Type: "AWS::SSM::Parameter::Value<String>",
+      Default: "/sales-counter/prod/redis-auth-secret-arn",
+    });
+    for (const name of names) {
+      const env = fn(name).Environment.Variables;
+      expect(env).toMatchObject({ REDIS_TLS: "1", REDIS_PASSWORD_SECRET_ARN: { Ref: "RedisAuthSecretArn" } });
+      // The token itself never sits in the function's configuration: it is read from Secrets Manager at cold start.
+      expect(env.REDIS_PASSWORD).toBeUndefined();
+    }
+  });
+
+  it("lets each role read exactly the AUTH token's secret, with no KMS grant (the AWS managed key needs none)", () => {
+    for (const name of names) {
+      const role = fn(name).Role["Fn::GetAtt"][0] as string;
+      const read = grantOf(role, "secretsmanager:GetSecretValue");
+      expect(read.actions).toEqual(["secretsmanager:GetSecretValue"]);
+      expect(read.resources).toEqual([context.RedisAuthSecretArn]);
+      // "GetSecretValue, Required permissions": kms:Decrypt only for a customer managed key; the infrastructure's
+      // secret uses aws/secretsmanager (test/infra-stacks checks it has no KmsKeyId).
+      const viaSecretsManager = grants(role).filter((g: { condition?: unknown }) =>
+        JSON.stringify(g.condition ?? {}).includes("secretsmanager"),
+      );
+      expect(viaSecretsManager).toEqual([]);
+    }
   });
 
   it("grants the SQS and Kinesis mappings their documented actions on their own queue and stream", () => {
