@@ -2,6 +2,7 @@
 // (each check names the AWS page it follows; docs/lambda.md explains the numbers).
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "../core/config.js";
 import { eventFunctionAsync } from "../ingest/local/lambda-invoke-api/functions.js";
 import { type Context, evaluate, type Json, type Packaged, packageService, statementsOf } from "./support/serverless-package.js";
 
@@ -132,6 +133,18 @@ describe("npm run package -- --stage prod", () => {
         JSON.stringify(g.condition ?? {}).includes("secretsmanager"),
       );
       expect(viaSecretsManager).toEqual([]);
+    }
+  });
+
+  it("acknowledges a payment in prod only once a replica has it (WAIT 1), within the ingest deadline", () => {
+    for (const name of names) {
+      const env = fn(name).Environment.Variables;
+      expect(env.REDIS_WAIT_REPLICAS).toBe("1");
+      // The values as the functions parse them (core/config.ts): a replica, a WAIT well inside the invocation's deadline.
+      const strings = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+      const config = parseConfig({ ...strings, INGEST_SECRET: "a-prod-signing-secret-0123" });
+      expect(config).toMatchObject({ redisWaitReplicas: 1, redisTls: true });
+      expect(config.redisWaitTimeoutMs * 4).toBeLessThanOrEqual(config.ingestDeadlineMs);
     }
   });
 
