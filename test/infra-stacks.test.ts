@@ -1,12 +1,10 @@
 // The CDK app's templates (synthesized once, offline) hold what a sale needs: Redis in cluster mode with replicas,
-// failover, TLS and AUTH; two ECS services; the ALB for long-lived viewers; CloudFront behaviours; the SSM parameters
-// serverless.yml reads; no Redis open to the internet; the alarms.
+// failover, TLS and AUTH; two ECS services; the ALB for long-lived viewers; the SSM parameters serverless.yml reads; no
+// Redis open to the internet. CloudFront is in test/infra-cdn, the alarms in test/infra-alarms.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { AggregatorStats } from "../aggregator/aggregator.js";
-import { startAggregatorEmf } from "../aggregator/cloudwatch-metrics.js";
 import { startBroadcasterEmf } from "../broadcaster/cloudwatch-metrics.js";
 import { buildApp } from "../infra/lib/sales-counter-app.js";
 import { coversPort, fromInternet, ingressRules, ofType, only, serverlessSsmParameters, type TemplateJson } from "./support/cfn.js";
@@ -203,134 +201,3 @@ describe("load balancer", () => {
     });
   });
 });
-
-describe("CloudFront", () => {
-  const config = () => only(serviceJson, "AWS::CloudFront::Distribution")[1].Properties.DistributionConfig;
-  const behavior = (path: string) => config().CacheBehaviors.find((b: { PathPattern: string }) => b.PathPattern === path);
-  const policy = (ref: { Ref: string }) => serviceJson.Resources[ref.Ref]!.Properties.CachePolicyConfig;
-  // Managed policy ids (CloudFront Developer Guide, "Use managed cache policies" / "managed origin request policies").
-  const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
-  const allViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
-
-  it("caches /v1/total for at most a second, following the broadcaster's max-age, keyed by campaign", () => {
-    const total = policy(behavior("/v1/total").CachePolicyId);
-    expect(total).toMatchObject({ MinTTL: 0, DefaultTTL: 1, MaxTTL: 1 });
-    expect(total.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig).toEqual({
-      QueryStringBehavior: "whitelist",
-      QueryStrings: ["campaign"],
-    });
-    const paths = config().CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern);
-    expect(paths.indexOf("/v1/total")).toBeLessThan(paths.indexOf("/v1/*"));
-  });
-
-  it("passes /v1/live (WebSocket) and /v1/stream (SSE) through uncached with the viewer's headers", () => {
-    for (const path of ["/v1/live", "/v1/stream"])
-      expect(behavior(path)).toMatchObject({ CachePolicyId: cachingDisabled, OriginRequestPolicyId: allViewerExceptHost, Compress: false });
-  });
-
-  it("caches the viewer page and /widget.js briefly and guards /dashboard and /metrics at the edge", () => {
-    expect(policy(config().DefaultCacheBehavior.CachePolicyId)).toMatchObject({ MinTTL: 30, MaxTTL: 300 });
-    expect(policy(behavior("/widget.js").CachePolicyId)).toMatchObject({ MinTTL: 30 });
-    const [guardId] = only(serviceJson, "AWS::CloudFront::Function");
-    const guard = [{ EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [guardId, "FunctionARN"] } }];
-    expect(config().DefaultCacheBehavior.FunctionAssociations).toEqual(guard);
-    expect(behavior("/dashboard*")).toMatchObject({ CachePolicyId: cachingDisabled, FunctionAssociations: guard });
-    const [origin] = config().Origins;
-    expect(origin.OriginCustomHeaders.map((h: { HeaderName: string }) => h.HeaderName)).toEqual(["X-Origin-Verify"]);
-  });
-});
-
-describe("alarms", () => {
-  const alarms = () => ofType(serviceJson, "AWS::CloudWatch::Alarm").map(([, r]) => r.Properties);
-
-  it("watch the number's age, the leader and Redis events, and notify the alarm topic; the Lambda functions' are not here", () => {
-    const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
-    expect(byMetric("SnapshotAgeSeconds")).toEqual([
-      expect.objectContaining({ Namespace: "SalesCounter", Statistic: "Maximum", Threshold: 5, TreatMissingData: "breaching" }),
-    ]);
-    expect(byMetric("Leader")).toEqual([
-      expect.objectContaining({ ComparisonOperator: "LessThanThreshold", Threshold: 1, TreatMissingData: "breaching" }),
-    ]);
-    // serverless.yml's stack owns the functions and their alarms (serverless/function-alarms.yml, test/serverless-package).
-    expect(alarms().filter((a) => a.Namespace === "AWS/Lambda")).toEqual([]);
-    const [redisEvents] = byMetric("NumberOfMessagesPublished");
-    const [, group] = only(dataJson, "AWS::ElastiCache::ReplicationGroup");
-    // The topic the replication group notifies is the one the alarm counts.
-    expect(JSON.stringify(redisEvents.Dimensions)).toContain(group.Properties.NotificationTopicArn.Ref);
-    const [topicId] = only(serviceJson, "AWS::SNS::Topic");
-    for (const a of alarms()) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
-  });
-
-  it("watch the aggregator's Degraded and StateLossUnhealed, fold and publish errors and Redis reconnects as the EMF lines carry them", () => {
-    const config = testConfig({ STAGE: "prod", METRICS_NAMESPACE: "SalesCounter", INGEST_SECRET: "a-test-secret-of-16+" });
-    const lines: string[] = [];
-    // A leader whose counters fell below the mark long ago, with errors and a reconnect since its previous line.
-    let errors = 0;
-    let reconnects = 0;
-    const stats = (): AggregatorStats => ({
-      epoch: "e",
-      lastSeq: 1,
-      lastFoldMs: 1,
-      folds: 1,
-      publishes: 1,
-      skippedTicks: 0,
-      degraded: true,
-      stateLossUnhealed: true,
-      errors: { epoch: 0, lease: 0, fold: errors, "state-loss": 0, publish: errors },
-      redisReconnects: reconnects,
-    });
-    const aggregator = startAggregatorEmf(config, { isLeader: () => true, stats }, (l) => lines.push(l));
-    errors = 2;
-    reconnects = 1;
-    aggregator?.publish();
-    aggregator?.stop();
-    // A broadcaster whose connections were re-established once since it started (deltaOf reads the total at start).
-    let reads = 0;
-    const broadcasterReconnects = () => (reads++ === 0 ? 0 : 1);
-    startBroadcasterEmf(config, { connections: () => 1, latest: () => undefined, redisReconnects: broadcasterReconnects }, (l) =>
-      lines.push(l),
-    )?.stop();
-    const docs = lines.map((l) => JSON.parse(l));
-    const expected = {
-      Degraded: { statistic: "Maximum", periods: 1 },
-      StateLossUnhealed: { statistic: "Maximum", periods: 1 },
-      FoldErrors: { statistic: "Sum", periods: 3 },
-      PublishErrors: { statistic: "Sum", periods: 3 },
-      RedisReconnects: { statistic: "Sum", periods: 1 },
-    } as const;
-    const checked = new Set<string>();
-    for (const [metric, rule] of Object.entries(expected))
-      for (const doc of docs.filter((d) => (d[metric] ?? 0) > 0)) {
-        const [directive] = doc._aws.CloudWatchMetrics;
-        const dimensions = directive.Dimensions[0].map((key: string) => ({ Name: key, Value: doc[key] }));
-        const found = alarms().filter(
-          (a) => a.Namespace === directive.Namespace && a.MetricName === metric && sameDimensions(a.Dimensions, dimensions),
-        );
-        expect(found, `${metric} ${JSON.stringify(dimensions)}`).toEqual([
-          expect.objectContaining({
-            Statistic: rule.statistic,
-            Threshold: 1,
-            ComparisonOperator: "GreaterThanOrEqualToThreshold",
-            EvaluationPeriods: rule.periods,
-            TreatMissingData: "notBreaching",
-          }),
-        ]);
-        checked.add(`${metric} ${doc.Service}`);
-      }
-    expect([...checked].sort()).toEqual([
-      "Degraded aggregator",
-      "FoldErrors aggregator",
-      "PublishErrors aggregator",
-      "RedisReconnects aggregator",
-      "RedisReconnects broadcaster",
-      "StateLossUnhealed aggregator",
-    ]);
-  });
-});
-
-type Dimension = { Name: string; Value: string };
-/** CloudWatch matches a metric by its dimensions as a set: the order they are listed in does not matter. */
-function sameDimensions(a: Dimension[], b: Dimension[]): boolean {
-  const sorted = (d: Dimension[]) => JSON.stringify([...d].sort((x, y) => x.Name.localeCompare(y.Name)));
-  return sorted(a) === sorted(b);
-}
