@@ -5,7 +5,11 @@ import type { Config } from "../core/config.js";
 import { deltaOf, type EmfPublisher, startEmfPublisher } from "../core/emf-metrics.js";
 import type { Aggregator } from "./aggregator.js";
 
-export function startAggregatorEmf(config: Config, aggregator: Pick<Aggregator, "isLeader" | "stats">): EmfPublisher | undefined {
+export function startAggregatorEmf(
+  config: Config,
+  aggregator: Pick<Aggregator, "isLeader" | "stats">,
+  write?: (line: string) => void,
+): EmfPublisher | undefined {
   if (config.metricsNamespace === undefined) return undefined;
   const errors = () => aggregator.stats().errors;
   const foldErrors = deltaOf(() => errors().fold + errors()["state-loss"]);
@@ -16,6 +20,7 @@ export function startAggregatorEmf(config: Config, aggregator: Pick<Aggregator, 
     namespace: config.metricsNamespace,
     dimensions: { Stage: config.stage, Service: "aggregator" },
     intervalMs: config.metricsIntervalMs,
+    write,
     sample: () => {
       const leader = aggregator.isLeader();
       const { lastFoldMs, degraded, stateLossUnhealed } = aggregator.stats();

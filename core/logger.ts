@@ -22,6 +22,8 @@ export function createLogger(component: string, level: string = process.env.LOG_
       "*.ingestSecret",
       "dashboardToken",
       "*.dashboardToken",
+      "redisPassword",
+      "*.redisPassword",
       "headers.authorization",
       "headers.x-signature",
     ],

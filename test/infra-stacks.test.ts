@@ -1,6 +1,6 @@
 // The CDK app's templates (synthesized once, offline) hold what a sale needs: Redis in cluster mode with replicas,
-// failover, TLS and AUTH; two ECS services; the ALB for long-lived viewers; CloudFront behaviours; the SSM parameters
-// serverless.yml reads; no Redis open to the internet; the alarms.
+// failover, TLS and AUTH; two ECS services; the ALB for long-lived viewers; the SSM parameters serverless.yml reads; no
+// Redis open to the internet. CloudFront is in test/infra-cdn, the alarms in test/infra-alarms.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Match, Template } from "aws-cdk-lib/assertions";
@@ -77,14 +77,20 @@ describe("ElastiCache", () => {
 describe("SSM parameters for serverless.yml", () => {
   it("writes every parameter serverless.yml reads, under its names and with list types for its List parameters", () => {
     const wanted = serverlessSsmParameters(root, "prod");
-    expect(Object.keys(wanted).sort()).toEqual(["LambdaSecurityGroupIds", "MskClusterArn", "PrivateSubnetIds", "RedisClusterNodes"]);
+    expect(Object.keys(wanted).sort()).toEqual([
+      "LambdaSecurityGroupIds",
+      "MskClusterArn",
+      "PrivateSubnetIds",
+      "RedisAuthSecretArn",
+      "RedisClusterNodes",
+    ]);
     const written = new Map(ofType(dataJson, "AWS::SSM::Parameter").map(([, r]) => [r.Properties.Name, r.Properties]));
     for (const { name, type } of Object.values(wanted)) {
       const parameter = written.get(name);
       expect(parameter, `${name} is not written`).toBeDefined();
       expect(parameter.Type).toBe(type.includes("List<") ? "StringList" : "String");
     }
-    const [groupId] = only(dataJson, "AWS::ElastiCache::ReplicationGroup");
+    const [groupId, group] = only(dataJson, "AWS::ElastiCache::ReplicationGroup");
     expect(written.get("/sales-counter/prod/redis-cluster-nodes").Value).toEqual({
       "Fn::Join": [
         "",
@@ -93,6 +99,12 @@ describe("SSM parameters for serverless.yml", () => {
     });
     const [mskId] = only(dataJson, "AWS::MSK::Cluster");
     expect(written.get("/sales-counter/prod/msk-cluster-arn").Value).toEqual({ "Fn::GetAtt": [mskId, "Arn"] });
+    // The Lambda functions read the AUTH token from the same secret ElastiCache takes it from (Ref of a secret is its
+    // full ARN), encrypted with the AWS managed key: their roles get GetSecretValue on it and no kms:Decrypt.
+    const [secretId, secret] = ofType(dataJson, "AWS::SecretsManager::Secret").find(([id]) => id.includes("AuthToken"))!;
+    expect(written.get("/sales-counter/prod/redis-auth-secret-arn").Value).toEqual({ Ref: secretId });
+    expect(JSON.stringify(group.Properties.AuthToken)).toContain(secretId);
+    expect(secret.Properties.KmsKeyId).toBeUndefined();
   });
 });
 
@@ -187,65 +199,5 @@ describe("load balancer", () => {
       Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/metrics", "/metrics/*"] } }],
       Actions: [Match.objectLike({ Type: "fixed-response", FixedResponseConfig: Match.objectLike({ StatusCode: "404" }) })],
     });
-  });
-});
-
-describe("CloudFront", () => {
-  const config = () => only(serviceJson, "AWS::CloudFront::Distribution")[1].Properties.DistributionConfig;
-  const behavior = (path: string) => config().CacheBehaviors.find((b: { PathPattern: string }) => b.PathPattern === path);
-  const policy = (ref: { Ref: string }) => serviceJson.Resources[ref.Ref]!.Properties.CachePolicyConfig;
-  // Managed policy ids (CloudFront Developer Guide, "Use managed cache policies" / "managed origin request policies").
-  const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
-  const allViewerExceptHost = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
-
-  it("caches /v1/total for at most a second, following the broadcaster's max-age, keyed by campaign", () => {
-    const total = policy(behavior("/v1/total").CachePolicyId);
-    expect(total).toMatchObject({ MinTTL: 0, DefaultTTL: 1, MaxTTL: 1 });
-    expect(total.ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig).toEqual({
-      QueryStringBehavior: "whitelist",
-      QueryStrings: ["campaign"],
-    });
-    const paths = config().CacheBehaviors.map((b: { PathPattern: string }) => b.PathPattern);
-    expect(paths.indexOf("/v1/total")).toBeLessThan(paths.indexOf("/v1/*"));
-  });
-
-  it("passes /v1/live (WebSocket) and /v1/stream (SSE) through uncached with the viewer's headers", () => {
-    for (const path of ["/v1/live", "/v1/stream"])
-      expect(behavior(path)).toMatchObject({ CachePolicyId: cachingDisabled, OriginRequestPolicyId: allViewerExceptHost, Compress: false });
-  });
-
-  it("caches the viewer page and /widget.js briefly and guards /dashboard and /metrics at the edge", () => {
-    expect(policy(config().DefaultCacheBehavior.CachePolicyId)).toMatchObject({ MinTTL: 30, MaxTTL: 300 });
-    expect(policy(behavior("/widget.js").CachePolicyId)).toMatchObject({ MinTTL: 30 });
-    const [guardId] = only(serviceJson, "AWS::CloudFront::Function");
-    const guard = [{ EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [guardId, "FunctionARN"] } }];
-    expect(config().DefaultCacheBehavior.FunctionAssociations).toEqual(guard);
-    expect(behavior("/dashboard*")).toMatchObject({ CachePolicyId: cachingDisabled, FunctionAssociations: guard });
-    const [origin] = config().Origins;
-    expect(origin.OriginCustomHeaders.map((h: { HeaderName: string }) => h.HeaderName)).toEqual(["X-Origin-Verify"]);
-  });
-});
-
-describe("alarms", () => {
-  const alarms = () => ofType(serviceJson, "AWS::CloudWatch::Alarm").map(([, r]) => r.Properties);
-
-  it("watch the number's age, the leader, every ingest function and Redis events, and notify the alarm topic", () => {
-    const byMetric = (name: string) => alarms().filter((a) => a.MetricName === name);
-    expect(byMetric("SnapshotAgeSeconds")).toEqual([
-      expect.objectContaining({ Namespace: "SalesCounter", Statistic: "Maximum", Threshold: 5, TreatMissingData: "breaching" }),
-    ]);
-    expect(byMetric("Leader")).toEqual([
-      expect.objectContaining({ ComparisonOperator: "LessThanThreshold", Threshold: 1, TreatMissingData: "breaching" }),
-    ]);
-    const functions = byMetric("Errors")
-      .map((a) => a.Dimensions[0].Value)
-      .sort();
-    expect(functions).toEqual(["sales-counter-prod-ingestHttp", "sales-counter-prod-ingestQueue", "sales-counter-prod-ingestStream"]);
-    const [redisEvents] = byMetric("NumberOfMessagesPublished");
-    const [, group] = only(dataJson, "AWS::ElastiCache::ReplicationGroup");
-    // The topic the replication group notifies is the one the alarm counts.
-    expect(JSON.stringify(redisEvents.Dimensions)).toContain(group.Properties.NotificationTopicArn.Ref);
-    const [topicId] = only(serviceJson, "AWS::SNS::Topic");
-    for (const a of alarms()) expect(a.AlarmActions).toEqual([{ Ref: topicId }]);
   });
 });

@@ -1,5 +1,7 @@
-// CloudWatch alarms for what loses a sale: a stale number, no leader, ingest errors, Redis failover events, no healthy
-// broadcaster. All notify one SNS topic (with an e-mail subscription when alarmEmail is given).
+// CloudWatch alarms for what loses a sale: a stale number, no leader, a frozen (degraded) number and a state loss that does
+// not heal, fold and publish errors, Redis failover events and reconnects, no healthy broadcaster. All notify one SNS
+// topic (with an e-mail subscription when alarmEmail is given). The Lambda functions' alarms (Errors, Throttles and their
+// EMF figures) live with the functions, in serverless.yml's stack (serverless/function-alarms.yml).
 import {
   aws_cloudwatch_actions as actions,
   aws_cloudwatch as cloudwatch,
@@ -12,8 +14,6 @@ import { Construct } from "constructs";
 import type { Parameters } from "./parameters.js";
 import { metricsNamespace } from "./services.js";
 
-/** The Lambda functions serverless.yml deploys (sales-counter-<stage>-<name>); their metrics exist once it has. */
-export const ingestFunctions = ["ingestHttp", "ingestQueue", "ingestStream"] as const;
 /** What the viewer page calls stale: 3 heartbeats + 2 s (broadcaster/routes/pages.ts) with HEARTBEAT_MS=1000. */
 export const staleAfterSeconds = 5;
 
@@ -66,33 +66,47 @@ export class SaleAlarms extends Construct {
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    for (const fn of ingestFunctions) {
-      const functionName = `sales-counter-${p.stage}-${fn}`;
-      const lambdaMetric = (metricName: string) =>
-        new cloudwatch.Metric({
-          namespace: "AWS/Lambda",
-          metricName,
-          dimensionsMap: { FunctionName: functionName },
-          statistic: cloudwatch.Stats.SUM,
-          period: minute,
-        });
-      alarm(`${fn}Errors`, {
-        alarmDescription: `${functionName} failed invocations (payments retried or refused)`,
-        metric: lambdaMetric("Errors"),
+    // The aggregator's own view of the number (aggregator/cloudwatch-metrics.ts, leader only; a missing leader is
+    // NoLeader's): Degraded while it republishes the last good snapshot because the counters fell below what viewers
+    // saw (a failover rolled writes back; it heals as senders retry), StateLossUnhealed once that outlasts
+    // STATE_LOSS_ALERT_AFTER_MS (acknowledged writes lost: reconcile and rebuild, docs/architecture.md).
+    alarm("Degraded", {
+      alarmDescription: "The number is frozen on the last good snapshot (Degraded): the counters are below what viewers saw",
+      metric: ours("Degraded", "aggregator", cloudwatch.Stats.MAXIMUM),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm("StateLossUnhealed", {
+      alarmDescription: "Counts were lost and did not come back by retries (StateLossUnhealed): reconcile and rebuild",
+      metric: ours("StateLossUnhealed", "aggregator", cloudwatch.Stats.MAXIMUM),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // A failover costs a tick or two, not minutes: errors in three minutes running are a broken fold or publish.
+    for (const metricName of ["FoldErrors", "PublishErrors"])
+      alarm(metricName, {
+        alarmDescription: `The aggregators' ${metricName} every minute for 3 minutes: the number is not being updated`,
+        metric: ours(metricName, "aggregator", cloudwatch.Stats.SUM),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    // What the pipeline felt of a Redis failover (or a network cut, a restart): its clients reconnected.
+    for (const service of ["aggregator", "broadcaster"])
+      alarm(`${service === "aggregator" ? "Aggregator" : "Broadcaster"}RedisReconnects`, {
+        alarmDescription: `The ${service}s' Redis connections were lost and re-established (RedisReconnects)`,
+        metric: ours("RedisReconnects", service, cloudwatch.Stats.SUM),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-      alarm(`${fn}Throttles`, {
-        alarmDescription: `${functionName} throttled invocations`,
-        metric: lambdaMetric("Throttles"),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    }
     alarm("RedisEvents", {
       alarmDescription: "ElastiCache published an event (failover, node replacement, ...): check the shards and the number",
       metric: new cloudwatch.Metric({

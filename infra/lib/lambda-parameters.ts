@@ -9,7 +9,7 @@ export interface LambdaParameterValues {
   readonly lambdaSecurityGroupIds: string[];
   readonly redisClusterNodes: string;
   readonly mskClusterArn: string;
-  /** Not read by serverless.yml yet: where the Lambda functions find the Redis AUTH token. */
+  /** Where the Lambda functions find the Redis AUTH token (serverless.yml RedisAuthSecretArn → REDIS_PASSWORD_SECRET_ARN). */
   readonly redisAuthSecretArn: string;
 }
 
@@ -54,7 +54,7 @@ export class LambdaParameters extends Construct {
     new ssm.StringParameter(this, "RedisAuthSecretArn", {
       parameterName: this.names.redisAuthSecretArn,
       stringValue: v.redisAuthSecretArn,
-      description: "Secrets Manager secret holding the Redis AUTH token (REDIS_PASSWORD)",
+      description: "Secrets Manager secret holding the Redis AUTH token (serverless.yml RedisAuthSecretArn, REDIS_PASSWORD_SECRET_ARN)",
     });
   }
 }

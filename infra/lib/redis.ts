@@ -18,7 +18,10 @@ export class RedisCluster extends Construct {
     super(scope, id);
     this.authToken = new secretsmanager.Secret(this, "AuthToken", {
       description: `sales-counter ${p.stage}: ElastiCache AUTH token`,
-      // AUTH tokens: 16-128 printable characters without @, " or / (ElastiCache "Authenticating with AUTH").
+      // AUTH tokens: 16-128 printable characters without @, " or / (ElastiCache "Authenticating with AUTH"). A plain
+      // string (no template): ElastiCache, the ECS tasks and the Lambda functions all read the token as the SecretString.
+      // No encryptionKey: the AWS managed key aws/secretsmanager, for which GetSecretValue needs no kms:Decrypt, so the
+      // Lambda roles (serverless/iam-roles.yml) hold GetSecretValue on this one ARN and nothing on KMS.
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
     });
 

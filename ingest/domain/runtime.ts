@@ -27,6 +27,11 @@ export interface IngestRuntime {
  */
 const processMetrics: IngestMetrics = await loadIngestMetrics(process.env);
 
+/** This process's metrics, also before a runtime exists (a container that could not start still reports what it answered). */
+export function processIngestMetrics(): IngestMetrics {
+  return processMetrics;
+}
+
 /** Builds a runtime from explicit parts (tests, the local stack) or from the environment. */
 export function createIngestRuntime(
   config: Config,

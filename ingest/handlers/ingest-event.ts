@@ -1,8 +1,11 @@
 // Lambda handler `ingestEvent`: payments invoked directly (InvocationType Event or RequestResponse), payload = the body.
 import { CodedError } from "../../core/errors.js";
 import { Deadline, type InvocationClock } from "../domain/deadline.js";
-import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
+import { runInvocation } from "../domain/invocation.js";
+import type { IngestRuntime } from "../domain/runtime.js";
 import { ingestRecord } from "../domain/source-record.js";
+import { lambdaRuntime, startDuringInit } from "./lambda-runtime.js";
+import { startupFailure } from "./startup-failure.js";
 
 /**
  * Thrown on a passing failure (Redis unreachable, slow or refusing). Lambda retries an asynchronous invocation only when
@@ -28,16 +31,29 @@ export interface EventResult {
   readonly rejected: ReadonlyArray<{ readonly recordId: string; readonly code: string; readonly message: string }>;
 }
 
-export function createEventHandler(getRuntime: () => IngestRuntime) {
+export function createEventHandler(getRuntime: () => IngestRuntime | Promise<IngestRuntime>) {
   return async (event: unknown, context?: Partial<DirectInvocationContext>): Promise<EventResult> => {
-    const runtime = getRuntime();
-    const deadline = Deadline.forInvocation(runtime.config, context);
-    // The payload is what POST /v1/payments takes: one event, an array, or {"events": [...]}.
-    const body = JSON.stringify(event) ?? "";
-    const outcome = await ingestRecord(runtime, "event", { recordId: context?.awsRequestId ?? "direct", body }, deadline);
-    if (outcome.status === "retry") throw new CountLaterError(outcome.reason);
-    return { accepted: outcome.accepted, duplicates: outcome.duplicates, rejected: outcome.rejected };
+    let runtime: IngestRuntime;
+    try {
+      runtime = await getRuntime();
+    } catch (err) {
+      // Not started (a secret not readable yet): an error, which Lambda retries like any passing failure.
+      throw startupFailure(err);
+    }
+    // In the invocation's scope, like the other functions: its log lines carry the request id, and its metrics
+    // (source "event") are written when it ends, also when it throws.
+    return runInvocation(runtime.metrics, context, async () => {
+      const deadline = Deadline.forInvocation(runtime.config, context);
+      // The payload is what POST /v1/payments takes: one event, an array, or {"events": [...]}.
+      const body = JSON.stringify(event) ?? "";
+      const outcome = await ingestRecord(runtime, "event", { recordId: context?.awsRequestId ?? "direct", body }, deadline);
+      if (outcome.status === "retry") throw new CountLaterError(outcome.reason);
+      return { accepted: outcome.accepted, duplicates: outcome.duplicates, rejected: outcome.rejected };
+    });
   };
 }
 
-export const handler = createEventHandler(ingestRuntime);
+const runtime = lambdaRuntime();
+await startDuringInit(runtime);
+
+export const handler = createEventHandler(runtime);

@@ -6,15 +6,14 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from "aws-lambda";
-import { parseConfig, requireIngestSecret } from "../../core/config.js";
-import { CodedError } from "../../core/errors.js";
-import { createLogger } from "../../core/logger.js";
+import { requireIngestSecret } from "../../core/config.js";
 import { Deadline } from "../domain/deadline.js";
 import { runInvocation } from "../domain/invocation.js";
 import { errorResponse, type HttpRequest, handlePaymentsRequest } from "../domain/payments-request.js";
-import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
-import { coldStart } from "./cold-start.js";
+import { type IngestRuntime, processIngestMetrics } from "../domain/runtime.js";
+import { lambdaRuntime, startDuringInit } from "./lambda-runtime.js";
 import { loadIngestSecretFromSsm } from "./ssm-secret.js";
+import { startupFailure } from "./startup-failure.js";
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 export type ApiGatewayResult = APIGatewayProxyStructuredResultV2 & APIGatewayProxyResult;
@@ -33,19 +32,12 @@ export function requestFromApiGateway(event: ApiGatewayEvent): HttpRequest {
   return { method: event.httpMethod, path: event.path, headers, rawBody };
 }
 
-const startupMessages: Record<string, string> = {
-  CONFIG_INVALID:
-    "ingest is misconfigured and counts nothing until that is fixed (the function's log names the setting); retrying later is safe",
-  SECRET_UNAVAILABLE: "ingest could not load its signing secret yet; retry, repeating the request is safe",
-};
-
 /**
  * A container that could not start answers in the project's error shape, 503 with Retry-After, instead of crashing
  * its init (API Gateway would answer a bare 500). The details (which variable, what SSM said) go to the log only.
  */
 export function startupFailureResponse(err: unknown): ApiGatewayResult {
-  const code = err instanceof CodedError && err.code in startupMessages ? err.code : "STARTUP_FAILED";
-  const message = startupMessages[code] ?? "ingest could not start; retry, repeating the request is safe";
+  const { code, message } = startupFailure(err);
   return { ...errorResponse(503, code, message, { "retry-after": "1" }), isBase64Encoded: false };
 }
 
@@ -55,7 +47,12 @@ export function createHttpHandler(getRuntime: () => IngestRuntime | Promise<Inge
     try {
       runtime = await getRuntime();
     } catch (err) {
-      return startupFailureResponse(err);
+      // Counted as a 503 answer, like every other one, so the ingestHttp 503 alarm sees a fleet that cannot start.
+      const metrics = processIngestMetrics();
+      return runInvocation(metrics, context, async () => {
+        metrics.response("http", 503);
+        return startupFailureResponse(err);
+      });
     }
     return runInvocation(runtime.metrics, context, async () => {
       const deadline = Deadline.forInvocation(runtime.config, context);
@@ -65,23 +62,9 @@ export function createHttpHandler(getRuntime: () => IngestRuntime | Promise<Inge
   };
 }
 
-const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-const startupLog = createLogger("ingest", levels.includes(process.env.LOG_LEVEL ?? "") ? process.env.LOG_LEVEL : "info");
-
-// The signature secret from SSM (deployed only), then the configuration: INGEST_SECRET is required here under
-// STAGE=prod, and in no other function. A failure is logged once per attempt and answered 503 until it succeeds.
-const runtime = coldStart(async () => {
-  try {
-    await loadIngestSecretFromSsm();
-    const config = parseConfig(process.env);
-    requireIngestSecret(config);
-    return ingestRuntime(config);
-  } catch (err) {
-    startupLog.fatal({ code: (err as CodedError).code }, (err as Error).message);
-    throw err;
-  }
-});
-// Top-level await runs in Lambda's init phase, before the first event: a warm container answers at once.
-await runtime().catch(() => undefined);
+// The Redis AUTH token (Secrets Manager) and the signing secret (SSM), then the configuration: INGEST_SECRET is required
+// here under STAGE=prod, and in no other function. A failure is answered 503 until a retry succeeds.
+const runtime = lambdaRuntime({ loadSecret: loadIngestSecretFromSsm, check: requireIngestSecret });
+await startDuringInit(runtime);
 
 export const handler = createHttpHandler(runtime);

@@ -4,8 +4,10 @@ import { Deadline } from "../domain/deadline.js";
 import { UnsupportedEventError } from "../domain/errors.js";
 import { runInvocation } from "../domain/invocation.js";
 import { payloadOfMessage } from "../domain/invocation-record.js";
-import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
+import type { IngestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type RecordOutcome } from "../domain/source-record.js";
+import { lambdaRuntime, startDuringInit } from "./lambda-runtime.js";
+import { unstartedBatch } from "./startup-failure.js";
 
 function assertSqsEvent(event: SQSEvent): void {
   if (!Array.isArray(event?.Records)) throw new UnsupportedEventError("event: must be an SQS event with a Records array");
@@ -19,10 +21,21 @@ function assertSqsEvent(event: SQSEvent): void {
 // A message is a payments body, or the invocation record of a failed ingestEvent invocation (its on-failure destination).
 const recordOf = (message: SQSRecord) => ({ recordId: message.messageId, body: payloadOfMessage(message.body) });
 
-export function createQueueHandler(getRuntime: () => IngestRuntime) {
+export function createQueueHandler(getRuntime: () => IngestRuntime | Promise<IngestRuntime>) {
   return async (event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse> => {
     assertSqsEvent(event);
-    const runtime = getRuntime();
+    let runtime: IngestRuntime;
+    try {
+      runtime = await getRuntime();
+    } catch {
+      // Not started (a secret not readable yet): every message goes back to the queue, to be counted once it starts.
+      const ids = await unstartedBatch(
+        "sqs",
+        event.Records.map((r) => r.messageId),
+        context,
+      );
+      return { batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) };
+    }
     return runInvocation(runtime.metrics, context, async () => {
       // One bound for the whole batch: what Redis has not answered by then is handed back as batch item failures.
       const deadline = Deadline.forInvocation(runtime.config, context);
@@ -55,4 +68,7 @@ async function handleRecords(runtime: IngestRuntime, records: SQSEvent["Records"
   return failures;
 }
 
-export const handler = createQueueHandler(ingestRuntime);
+const runtime = lambdaRuntime();
+await startDuringInit(runtime);
+
+export const handler = createQueueHandler(runtime);

@@ -3,8 +3,10 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, MSKEvent,
 import { Deadline } from "../domain/deadline.js";
 import { UnsupportedEventError } from "../domain/errors.js";
 import { runInvocation } from "../domain/invocation.js";
-import { type IngestRuntime, ingestRuntime } from "../domain/runtime.js";
+import type { IngestRuntime } from "../domain/runtime.js";
 import { ingestRecord, type SourceRecord } from "../domain/source-record.js";
+import { lambdaRuntime, startDuringInit } from "./lambda-runtime.js";
+import { unstartedBatch } from "./startup-failure.js";
 
 export type KafkaEvent = MSKEvent | SelfManagedKafkaEvent;
 export type StreamEvent = KinesisStreamEvent | KafkaEvent;
@@ -59,24 +61,22 @@ function isKafka(event: StreamEvent): event is KafkaEvent {
   return source === "aws:kafka" || source === "SelfManagedKafka";
 }
 
-async function handleKinesis(runtime: IngestRuntime, event: KinesisStreamEvent, deadline: Deadline): Promise<KinesisStreamBatchResponse> {
-  const records = event.Records.map((r, i) => {
+/** The Kinesis records in order, each with its batch item identifier (its sequence number). */
+function kinesisRecords(event: KinesisStreamEvent): OrderedRecord<string>[] {
+  return event.Records.map((r, i) => {
     if (r?.eventSource !== "aws:kinesis" || typeof r.kinesis?.sequenceNumber !== "string") {
       throw new UnsupportedEventError(`Records[${i}]: must be a Kinesis record (eventSource "aws:kinesis", kinesis.sequenceNumber)`);
     }
     return { recordId: r.kinesis.sequenceNumber, body: decodeBase64(r.kinesis.data), failureId: r.kinesis.sequenceNumber };
   });
-  const failed = await processInOrder(runtime, "kinesis", records, deadline);
-  runtime.metrics.batchItemFailures("kinesis", failed.length);
-  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-async function handleKafka(runtime: IngestRuntime, event: KafkaEvent, deadline: Deadline): Promise<KafkaBatchResponse> {
+/** The Kafka records of each topic-partition in offset order, each with its batch item identifier. */
+function kafkaPartitions(event: KafkaEvent): OrderedRecord<KafkaItemIdentifier>[][] {
   if (typeof event.records !== "object" || event.records === null) {
     throw new UnsupportedEventError("records: must map each topic-partition to its records");
   }
-  // Partitions are independent streams: each runs in offset order, partitions run together.
-  const partitions = Object.entries(event.records).map(([topicPartition, list]) => {
+  return Object.entries(event.records).map(([topicPartition, list]) => {
     if (!Array.isArray(list)) throw new UnsupportedEventError(`records["${topicPartition}"]: must be an array of Kafka records`);
     const sorted = [...(list as MSKRecord[])].sort((a, b) => a.offset - b.offset);
     return sorted.map((r) => {
@@ -89,30 +89,53 @@ async function handleKafka(runtime: IngestRuntime, event: KafkaEvent, deadline: 
       };
     });
   });
-  const failed = await Promise.all(partitions.map((records) => processInOrder(runtime, "kafka", records, deadline)));
-  runtime.metrics.batchItemFailures("kafka", failed.flat().length);
-  return { batchItemFailures: failed.flat().map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
-export function createStreamHandler(getRuntime: () => IngestRuntime) {
+/** A batch read from the event, before any Redis work: its source and its records, partition by partition. */
+type StreamBatch =
+  | { readonly source: "kinesis"; readonly partitions: OrderedRecord<string>[][] }
+  | { readonly source: "kafka"; readonly partitions: OrderedRecord<KafkaItemIdentifier>[][] };
+
+function batchOf(event: StreamEvent): StreamBatch {
+  if (typeof event !== "object" || event === null) throw new UnsupportedEventError("event: must be a Kinesis or Kafka event");
+  if (isKafka(event)) return { source: "kafka", partitions: kafkaPartitions(event) };
+  // A Kinesis batch comes from one shard: one ordered list.
+  if (Array.isArray((event as KinesisStreamEvent).Records))
+    return { source: "kinesis", partitions: [kinesisRecords(event as KinesisStreamEvent)] };
+  throw new UnsupportedEventError(
+    'event: must be a Kinesis event (Records) or a Kafka event (eventSource "aws:kafka" or "SelfManagedKafka")',
+  );
+}
+
+/** Partitions are independent streams: each runs in order (stopping at its first passing failure), partitions run together. */
+async function failedIds<Id>(runtime: IngestRuntime, source: string, partitions: OrderedRecord<Id>[][], deadline: Deadline): Promise<Id[]> {
+  const failed = await Promise.all(partitions.map((records) => processInOrder(runtime, source, records, deadline)));
+  runtime.metrics.batchItemFailures(source, failed.flat().length);
+  return failed.flat();
+}
+
+export function createStreamHandler(getRuntime: () => IngestRuntime | Promise<IngestRuntime>) {
   return async (event: StreamEvent, context?: Partial<Context>): Promise<StreamBatchResponse> => {
-    if (typeof event !== "object" || event === null) throw new UnsupportedEventError("event: must be a Kinesis or Kafka event");
+    const batch = batchOf(event);
+    const answer = <Id>(ids: Id[]) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });
+    let runtime: IngestRuntime;
+    try {
+      runtime = await getRuntime();
+    } catch {
+      // Not started (a secret not readable yet): every record is reported, so Lambda redelivers the batch from its first.
+      const all = batch.partitions.flat().map((r) => r.failureId);
+      return answer(await unstartedBatch(batch.source, all, context)) as StreamBatchResponse;
+    }
     // One bound for the whole batch: the record Redis has not answered by then, and every later one, are reported.
-    if (isKafka(event)) {
-      const runtime = getRuntime();
-      return runInvocation(runtime.metrics, context, () => handleKafka(runtime, event, Deadline.forInvocation(runtime.config, context)));
-    }
-    if (Array.isArray((event as KinesisStreamEvent).Records)) {
-      const runtime = getRuntime();
-      const kinesis = event as KinesisStreamEvent;
-      return runInvocation(runtime.metrics, context, () =>
-        handleKinesis(runtime, kinesis, Deadline.forInvocation(runtime.config, context)),
-      );
-    }
-    throw new UnsupportedEventError(
-      'event: must be a Kinesis event (Records) or a Kafka event (eventSource "aws:kafka" or "SelfManagedKafka")',
-    );
+    return runInvocation(runtime.metrics, context, async () => {
+      const deadline = Deadline.forInvocation(runtime.config, context);
+      if (batch.source === "kafka") return answer(await failedIds(runtime, "kafka", batch.partitions, deadline));
+      return answer(await failedIds(runtime, "kinesis", batch.partitions, deadline));
+    });
   };
 }
 
-export const handler = createStreamHandler(ingestRuntime);
+const runtime = lambdaRuntime();
+await startDuringInit(runtime);
+
+export const handler = createStreamHandler(runtime);

@@ -1,14 +1,5 @@
 // Cold-start secret loading on Lambda: INGEST_SECRET from an SSM SecureString (CloudFormation cannot put one in env vars).
-import { CodedError } from "../../core/errors.js";
-
-/** SSM did not give the secret (throttled past the retries, unreachable, denied, missing): counting waits for it. */
-export class SecretUnavailableError extends CodedError {
-  constructor(parameter: string, cause: unknown) {
-    super("SECRET_UNAVAILABLE", `INGEST_SECRET_SSM_PARAMETER: could not read "${parameter}" from SSM (${(cause as Error).message})`, {
-      cause,
-    });
-  }
-}
+import { SecretUnavailableError } from "./secret-unavailable.js";
 
 /**
  * When INGEST_SECRET_SSM_PARAMETER names a parameter and INGEST_SECRET is not already set, reads it once (with
@@ -36,7 +27,7 @@ export async function loadIngestSecretFromSsm(env: NodeJS.ProcessEnv = process.e
     if (value === undefined || value === "") throw new Error("the parameter has no value");
     env.INGEST_SECRET = value;
   } catch (err) {
-    throw new SecretUnavailableError(name, err);
+    throw new SecretUnavailableError("INGEST_SECRET_SSM_PARAMETER", `"${name}" from SSM`, err);
   } finally {
     client.destroy();
   }

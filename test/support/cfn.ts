@@ -47,3 +47,22 @@ export function serverlessSsmParameters(root: string, stage: string): Record<str
   }
   return found;
 }
+
+export type Dimension = { Name: string; Value: string };
+
+/** CloudWatch matches a metric by its dimensions as a set: the order they are listed in does not matter. */
+export function sameDimensions(a: readonly Dimension[], b: readonly Dimension[]): boolean {
+  const sorted = (d: readonly Dimension[]) => JSON.stringify([...d].sort((x, y) => x.Name.localeCompare(y.Name)));
+  return sorted(a) === sorted(b);
+}
+
+/** What an alarm must name to read a metric of an EMF document: its namespace and its dimensions with their values. */
+// biome-ignore lint/suspicious/noExplicitAny: a parsed EMF document (test/support/emf.ts checks the format itself)
+export function emfTarget(doc: any): { namespace: string; dimensions: Dimension[]; metrics: string[] } {
+  const [directive] = doc._aws.CloudWatchMetrics;
+  return {
+    namespace: directive.Namespace,
+    dimensions: directive.Dimensions[0].map((key: string) => ({ Name: key, Value: doc[key] })),
+    metrics: directive.Metrics.map((m: { Name: string }) => m.Name),
+  };
+}

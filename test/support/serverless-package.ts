@@ -1,6 +1,6 @@
 // Runs `npm run package -- --stage <stage>` offline into a fresh directory, and evaluates the template's intrinsics.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -26,15 +26,12 @@ export interface Packaged {
  */
 export async function packageService(stage: string): Promise<Packaged> {
   const dir = mkdtempSync(join(tmpdir(), `sls-${stage}-`));
-  const env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: "",
-    AWS_SECRET_ACCESS_KEY: "",
-    AWS_PROFILE: "",
-    HOME: mkdtempSync(join(tmpdir(), "sls-home-")),
-  };
+  const home = mkdtempSync(join(tmpdir(), "sls-home-"));
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_PROFILE: "", HOME: home };
   const args = [join(root, ".serverless-package.lock"), "npm", "run", "package", "--", "--stage", stage, "--package", dir];
-  const result = await exec("flock", args, { cwd: root, env, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 });
+  const result = await exec("flock", args, { cwd: root, env, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }).finally(() =>
+    rmSync(home, { recursive: true, force: true }),
+  );
   const template = JSON.parse(readFileSync(join(dir, "cloudformation-template-update-stack.json"), "utf8")) as Template;
   return { dir, output: `${result.stdout}\n${result.stderr}`, template };
 }
