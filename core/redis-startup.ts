@@ -1,5 +1,6 @@
 // What a component checks of Redis at start: the credentials and TLS settings work (a wrong password is a clear
 // error, not a silent retry loop), and the eviction policy cannot drop dedupe marks.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { RedisSettings } from "./config-redis.js";
 import { CodedError } from "./errors.js";
 import { failFastCommandTimeoutMs, isCluster, type RedisClient, waitForReady } from "./redis.js";
@@ -88,9 +89,14 @@ export interface StartupCheckOptions {
   readonly warn: (message: string) => void;
 }
 
+/** How long a startup check that failed on a transient error (a connection reset, a timeout) waits before trying again. */
+const recheckAfterMs = 1000;
+
 /**
  * For process entry points: throws RedisStartupError when the settings cannot work (credentials, TLS, eviction
- * policy). When Redis is not reachable yet it returns, and runs the same checks once it is.
+ * policy). When Redis is not reachable yet, or a check fails on a transient error (a node resetting the connection
+ * while a cluster settles), it returns and runs the same checks once Redis answers; a problem found then goes to
+ * onLateProblem. Only a wrong setting stops a component, never a blip at start.
  */
 export async function checkRedisAtStart(client: RedisClient, settings: RedisSettings, options: StartupCheckOptions): Promise<void> {
   const policy = async () => {
@@ -101,11 +107,32 @@ export async function checkRedisAtStart(client: RedisClient, settings: RedisSett
       options.warn(err.message);
     }
   };
-  if (await awaitRedis(client, options.waitMs ?? 5000)) return policy();
-  options.warn("Redis is not reachable yet: the credentials and eviction policy are checked once it is");
-  awaitRedis(client, 2 ** 31 - 1)
-    .then((ready) => (ready ? policy() : undefined))
-    .catch((err: unknown) => {
+  const later = async (): Promise<void> => {
+    for (;;) {
+      if (!(await awaitRedis(client, 2 ** 31 - 1))) return;
+      try {
+        return await policy();
+      } catch (err) {
+        if (err instanceof RedisStartupError) throw err;
+        await sleep(recheckAfterMs, undefined, { ref: false });
+      }
+    }
+  };
+  const checkLater = () =>
+    later().catch((err: unknown) => {
       if (err instanceof RedisStartupError) options.onLateProblem(err);
     });
+
+  if (!(await awaitRedis(client, options.waitMs ?? 5000))) {
+    options.warn("Redis is not reachable yet: the credentials and eviction policy are checked once it is");
+    checkLater();
+    return;
+  }
+  try {
+    await policy();
+  } catch (err) {
+    if (err instanceof RedisStartupError) throw err;
+    options.warn(`the eviction policy could not be read yet (${(err as Error).message}): it is checked again once Redis answers`);
+    checkLater();
+  }
 }
