@@ -1,4 +1,4 @@
-// A Redis Sentinel set for failover tests: 1 primary, 2 replicas and 3 Sentinels (redis-sentinel from Debian) on free
+// A Redis Sentinel set for failover tests: 1 primary, 2 replicas and 3 Sentinels (`redis-server <conf> --sentinel`) on free
 // ports, with a 1 s down-after so a SIGKILLed primary is replaced within a few seconds.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -35,7 +35,7 @@ class Sentinel {
         "",
       ].join("\n"),
     );
-    const child = spawn("redis-sentinel", [file], { stdio: "ignore" });
+    const child = spawn("redis-server", [file, "--sentinel"], { stdio: "ignore" });
     const sentinel = new Sentinel(port, child);
     await sentinel.waitFor(async () => (await sentinel.cli("ping")) === "PONG", "to answer");
     return sentinel;
