@@ -64,7 +64,7 @@ export class RateScheduler {
     const key = `${campaign}/${view}/${hz}/${phase}`;
     let group = state.groups.get(key);
     if (group === undefined) {
-      // The joining viewer gets the latest directly on open: the group's first tick is then its own phase's.
+      // The joining viewer gets the latest directly on open (welcome): the group's first tick is then its own phase's.
       group = { key, campaign, view, hz, phase, members: 0, lastSentAtMs: this.now(), last: undefined };
       state.groups.set(key, group);
     }
@@ -75,6 +75,22 @@ export class RateScheduler {
   leave(group: RateGroup): void {
     const state = this.campaigns.get(group.campaign)?.groups.get(group.key);
     if (state && state.members > 0) state.members--;
+  }
+
+  /**
+   * The frame a viewer that just joined `group` gets at once: the latest when it is the group's only member (the group
+   * then counts it as written, so the catch-up timer does not write the same frame to it a second time), otherwise what
+   * the group got last, so the next frame it is written is newer and a topic subscriber never gets one twice.
+   */
+  welcome(group: RateGroup): ViewEntry | undefined {
+    const state = this.campaigns.get(group.campaign);
+    const current = state?.groups.get(group.key);
+    if (state?.latest === undefined || current === undefined) return undefined;
+    if (current.members <= 1 || current.last === undefined) {
+      current.last = viewOf(state.latest, current.view);
+      current.lastSentAtMs = this.now();
+    }
+    return current.last;
   }
 
   /** The frame last written to a group (what a socket that missed it because of backpressure should get). */

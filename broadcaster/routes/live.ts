@@ -7,7 +7,7 @@ import type { BroadcasterContext } from "../context.js";
 import { replyLater, writeError } from "../http.js";
 import { type RateGroup, RateScheduler } from "../rate-scheduler.js";
 import { readViewerRequest } from "../viewer-params.js";
-import { type ViewEntry, viewOf } from "../views.js";
+import type { ViewEntry } from "../views.js";
 
 /** Viewers only listen; a few bytes of pings or app-level keepalives are all they may send. */
 export const maxPayloadBytes = 1024;
@@ -115,8 +115,8 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
       const viewer = ws.getUserData();
       viewer.group = scheduler.join(viewer.campaign, viewer.view, viewer.hz);
       ws.subscribe(topicOf(viewer.group));
-      const entry = store.get(viewer.campaign);
-      if (entry) send(ws, viewOf(entry, viewer.view));
+      const frame = scheduler.welcome(viewer.group);
+      if (frame) send(ws, frame);
     },
 
     message: (ws) => {

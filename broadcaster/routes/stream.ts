@@ -6,7 +6,7 @@ import type { BroadcasterContext } from "../context.js";
 import { writeError } from "../http.js";
 import { type RateGroup, RateScheduler } from "../rate-scheduler.js";
 import { readViewerRequest } from "../viewer-params.js";
-import { type ViewEntry, viewOf } from "../views.js";
+import type { ViewEntry } from "../views.js";
 
 /** A comment line this often keeps proxies from closing an idle stream. */
 export const keepaliveMs = 15_000;
@@ -131,7 +131,7 @@ export function register(app: TemplatedApp, ctx: BroadcasterContext): void {
       res.writeHeader("Access-Control-Allow-Origin", "*");
       res.write(`retry: ${retryMs}\n\n`);
     });
-    const entry = store.get(campaign);
-    if (entry) send(viewer, viewOf(entry, view));
+    const frame = scheduler.welcome(group);
+    if (frame) send(viewer, frame);
   });
 }
