@@ -6,6 +6,8 @@ export interface SendStats {
   /** Requests not acknowledged (an error status, a reset or a timeout) and sent again. */
   retries: number;
   acked: number;
+  /** Why the last unacknowledged request was not (status and body, or the error), for a test's failure report. */
+  lastFailure?: string;
 }
 
 export interface SenderPlan {
@@ -40,9 +42,11 @@ async function sendUntilAcked(url: string, events: unknown[], stats: SendStats):
       if (res.status === 200) {
         const body = (await res.json()) as { accepted: number; duplicates: number };
         if (body.accepted + body.duplicates === events.length) return;
-      } else await res.arrayBuffer();
-    } catch {
+        stats.lastFailure = `200 with ${JSON.stringify(body).slice(0, 300)}`;
+      } else stats.lastFailure = `${res.status} ${(await res.text()).slice(0, 300)}`;
+    } catch (err) {
       // connection reset or timeout: not acknowledged, send again
+      stats.lastFailure = String(err);
     }
     stats.retries++;
     await new Promise((r) => setTimeout(r, 50));

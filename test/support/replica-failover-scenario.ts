@@ -2,7 +2,7 @@
 // files: the primary (or a master) is SIGKILLed mid-ingest and not restarted, a replica is promoted, senders repeat
 // what was not acknowledged. Two aggregators and a broadcaster run as child processes; ingest (WAIT for one replica)
 // runs here; a WebSocket viewer watches. Exact total at the end, the viewer's number never goes down, /readyz honest.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, onTestFailed } from "vitest";
 import type { Config } from "../../core/config.js";
 import { closeRedis, createRedis, type RedisClient } from "../../core/redis.js";
 import type { Snapshot } from "../../core/snapshot.js";
@@ -87,9 +87,24 @@ export function replicaFailoverScenario(topology: ReplicaFailoverTopology): void
   }
 
   it(topology.testName, async () => {
+    // A failure (the test's own timeout included) says which step it was in, and what the components printed last.
+    let step = "waiting for the broadcaster to be ready";
+    let stats: { acked: number; requests: number; retries: number; lastFailure?: string } | undefined;
+    let lastSeen: () => unknown = () => undefined;
+    onTestFailed(async () => {
+      const counters = await readTotals(redis, config.campaign, config.shards).catch((err: unknown) => String(err));
+      console.log(`${topology.logLabel} at the failure: counters ${JSON.stringify(counters, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
+      console.log(`${topology.logLabel} at the failure: the viewer's last snapshot ${JSON.stringify(lastSeen())}`);
+      const tails = components.map((c, i) => `--- component ${i} (${c.running ? "running" : "exited"}):\n${c.output.join("").slice(-3000)}`);
+      console.log(`${topology.logLabel} failed while ${step}; senders ${JSON.stringify(stats)}\n${tails.join("\n")}`);
+    });
     await waitUntil(async () => ((await readyzStatus()) === 200 ? true : undefined), "the broadcaster ready", 25000);
     const viewer = new LiveViewer(`ws://127.0.0.1:${broadcasterPort}/v1/live`);
     await viewer.opened;
+    lastSeen = () => {
+      const s = viewer.snapshots.at(-1);
+      return s && { seq: s.seq, epoch: s.epoch, total: s.total, count: s.count, degraded: s.degraded, at: s.at };
+    };
     const arrivals: Arrival[] = [];
     let seen = 0;
     const watch = setInterval(() => {
@@ -105,6 +120,7 @@ export function replicaFailoverScenario(topology: ReplicaFailoverTopology): void
     })();
 
     try {
+      step = "sending the first third";
       const sending = startSenders({
         url: `http://127.0.0.1:${gateway.port}/v1/payments`,
         senders: 4,
@@ -114,10 +130,14 @@ export function replicaFailoverScenario(topology: ReplicaFailoverTopology): void
         prefix: `${topology.campaign}-${Date.now()}`,
       });
       await waitUntil(() => (sending.stats.acked >= sending.events / 3 ? true : undefined), "a third acknowledged", 30000);
+      stats = sending.stats;
       const ackedAtKill = sending.stats.acked;
+      step = "killing the primary and waiting for a replica's promotion";
       const killedAtMs = Date.now();
       const { promotedAfterMs } = await redisSet.killPrimary(`sc:{${config.campaign}}:meta`);
+      step = "sending the rest after the promotion";
       await sending.done;
+      step = "waiting for the viewer to see the exact total";
       const final = await viewer.waitFor((s) => BigInt(s.total) === sending.expected && !s.degraded, 20000);
       clearInterval(watch);
       for (; seen < viewer.snapshots.length; seen++) arrivals.push({ atMs: Date.now(), snapshot: viewer.snapshots[seen]! });
