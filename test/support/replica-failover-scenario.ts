@@ -93,9 +93,13 @@ export function replicaFailoverScenario(topology: ReplicaFailoverTopology): void
     let lastSeen: () => unknown = () => undefined;
     onTestFailed(async () => {
       const counters = await readTotals(redis, config.campaign, config.shards).catch((err: unknown) => String(err));
-      console.log(`${topology.logLabel} at the failure: counters ${JSON.stringify(counters, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
+      console.log(
+        `${topology.logLabel} at the failure: counters ${JSON.stringify(counters, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`,
+      );
       console.log(`${topology.logLabel} at the failure: the viewer's last snapshot ${JSON.stringify(lastSeen())}`);
-      const tails = components.map((c, i) => `--- component ${i} (${c.running ? "running" : "exited"}):\n${c.output.join("").slice(-3000)}`);
+      const tails = components.map(
+        (c, i) => `--- component ${i} (${c.running ? "running" : "exited"}):\n${c.output.join("").slice(-3000)}`,
+      );
       console.log(`${topology.logLabel} failed while ${step}; senders ${JSON.stringify(stats)}\n${tails.join("\n")}`);
     });
     await waitUntil(async () => ((await readyzStatus()) === 200 ? true : undefined), "the broadcaster ready", 25000);
