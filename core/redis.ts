@@ -1,7 +1,7 @@
 // Redis connection factory: one place decides the topology (standalone, Cluster, Sentinel), credentials, TLS and the timeouts per role.
 
 import type { ConnectionOptions } from "node:tls";
-import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterOptions, Command, Redis, type RedisOptions } from "ioredis";
 import type { RedisSettings } from "./config-redis.js";
 import { waitAtMost, withTimeout } from "./timeout.js";
 
@@ -68,6 +68,40 @@ class FailFastCluster extends Cluster {
   }
 }
 
+/** How soon a Sentinel client that ioredis ended by itself starts again (the first step of the Sentinel retry strategy). */
+const sentinelRestartMs = 100;
+
+/**
+ * A Sentinel client that never ends by itself. ioredis ends a Sentinel connection for good (status "end", every command
+ * rejected with "Connection is closed.") when it is told to reconnect while it is still asking the Sentinels for the
+ * primary: its own +switch-master detector does exactly that during a failover, and so does the broadcaster's feed
+ * watchdog (test/redis-sentinel-reconnect). This one starts again, unless it was closed on purpose (QUIT, disconnect()).
+ */
+class SentinelRedis extends Redis {
+  private closedOnPurpose = false;
+
+  constructor(options: RedisOptions) {
+    super(options as RedisOptions & { replyMapping?: "legacy" }); // the default reply mapping, which is what we use
+
+    this.on("end", () => {
+      if (this.closedOnPurpose) return;
+      setTimeout(() => {
+        if (this.status === "end" && !this.closedOnPurpose) this.connect().catch(() => undefined);
+      }, sentinelRestartMs);
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    if (!reconnect) this.closedOnPurpose = true;
+    super.disconnect(reconnect);
+  }
+
+  override sendCommand(...args: Parameters<Redis["sendCommand"]>): unknown {
+    if (Command.checkFlag("WILL_DISCONNECT", args[0].name)) this.closedOnPurpose = true; // QUIT
+    return super.sendCommand(...args);
+  }
+}
+
 /** Creates a client for the configured topology: standalone, Redis Cluster or Sentinel (the store registers its scripts). */
 export function createRedis(target: RedisTarget, opts: ConnectOptions): RedisClient {
   const options = baseOptions(target, opts);
@@ -95,7 +129,7 @@ export function createRedis(target: RedisTarget, opts: ConnectOptions): RedisCli
     return opts.failFast ? new FailFastCluster(nodes, failFastOptions) : new Cluster(nodes, clusterOptions);
   }
   if (target.redisSentinels && target.redisSentinels.length > 0) {
-    return new Redis({
+    return new SentinelRedis({
       ...options,
       sentinels: [...target.redisSentinels],
       name: target.redisSentinelName ?? "mymaster",
