@@ -1,26 +1,15 @@
 // The alarms serverless.yml's stack deploys (packaged offline): the queues and streams that fail quietly, and each
 // function's own: Lambda's Errors and Throttles, and the EMF figures its handler writes (RedisErrors, BatchItemFailures,
 // ingestHttp's 503 answers), each under exactly the namespace and dimensions the real EMF backend writes.
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { IngestMetrics } from "../ingest/domain/metrics.js";
 import { createEmfIngestMetrics } from "../ingest/domain/metrics-emf.js";
 import { emfTarget, sameDimensions } from "./support/cfn.js";
-import { type Json, type Packaged, packageService } from "./support/serverless-package.js";
+import { type Json, functionNames as names, usePackagedService } from "./support/serverless-package.js";
 
-let pkg: Packaged;
-const names = ["ingestHttp", "ingestQueue", "ingestStream", "ingestEvent"] as const;
-const logical = (name: string) => name[0]!.toUpperCase() + name.slice(1);
-
-beforeAll(async () => {
-  pkg = await packageService("prod");
-}, 200_000);
-afterAll(() => {
-  if (pkg) rmSync(pkg.dir, { recursive: true, force: true });
-});
-
-const fn = (name: string) => pkg.template.Resources[`${logical(name)}LambdaFunction`]!.Properties;
-const ofType = (type: string) => Object.values(pkg.template.Resources).filter((r) => r.Type === type);
+const pkg = usePackagedService("prod");
+const fn = (name: string) => pkg.functionProperties(name);
+const ofType = (type: string) => pkg.ofType(type);
 
 describe("the alarms of npm run package -- --stage prod", () => {
   it("alarms on iterator age, consumer lag, waiting dead letters, given-up batches and lost async deliveries", () => {

@@ -1,30 +1,21 @@
 // `npm run package -- --stage prod` builds offline a template that holds what AWS documents for each setting
 // (each check names the AWS page it follows; docs/lambda.md explains the numbers).
-import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../core/config.js";
 import { eventFunctionAsync } from "../ingest/local/lambda-invoke-api/functions.js";
-import { type Context, evaluate, type Json, type Packaged, packageService, statementsOf } from "./support/serverless-package.js";
+import {
+  type Context,
+  evaluate,
+  type Json,
+  functionNames as names,
+  statementsOf,
+  usePackagedService,
+} from "./support/serverless-package.js";
 
-let pkg: Packaged;
-const names = ["ingestHttp", "ingestQueue", "ingestStream", "ingestEvent"] as const;
-const logical = (name: string) => name[0]!.toUpperCase() + name.slice(1);
-
-beforeAll(async () => {
-  pkg = await packageService("prod");
-}, 200_000);
-afterAll(() => {
-  if (pkg) rmSync(pkg.dir, { recursive: true, force: true });
-});
-
-const resource = (name: string) => {
-  const r = pkg.template.Resources[name];
-  if (!r) throw new Error(`no resource ${name} in the template; have ${Object.keys(pkg.template.Resources).join(", ")}`);
-  return r;
-};
-const props = (name: string) => resource(name).Properties;
-const fn = (name: string) => props(`${logical(name)}LambdaFunction`);
-const ofType = (type: string) => Object.values(pkg.template.Resources).filter((r) => r.Type === type);
+const pkg = usePackagedService("prod");
+const props = (name: string) => pkg.resource(name).Properties;
+const fn = (name: string) => pkg.functionProperties(name);
+const ofType = (type: string) => pkg.ofType(type);
 // A deployment in China's partition, with an MSK cluster from the infrastructure stack.
 const cluster = "arn:aws-cn:kafka:cn-north-1:123456789012:cluster/sales/0f6f-4c2a-9e1b-2";
 const context: Context = {
@@ -89,7 +80,7 @@ describe("npm run package -- --stage prod", () => {
     const roles = names.map((n) => fn(n).Role["Fn::GetAtt"][0] as string);
     expect(new Set(roles).size).toBe(names.length);
     for (const [i, role] of roles.entries()) {
-      expect(resource(role).Type).toBe("AWS::IAM::Role");
+      expect(pkg.resource(role).Type).toBe("AWS::IAM::Role");
       expect(JSON.stringify(props(role))).not.toMatch(/arn:aws:/);
       expect(grantOf(role, "logs:PutLogEvents").resources).toEqual([
         `arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/lambda/sales-counter-prod-${names[i]}:*`,

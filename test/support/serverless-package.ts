@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
 
 const exec = promisify(execFile);
 export const root = join(import.meta.dirname, "../..");
@@ -34,6 +35,50 @@ export async function packageService(stage: string): Promise<Packaged> {
   );
   const template = JSON.parse(readFileSync(join(dir, "cloudformation-template-update-stack.json"), "utf8")) as Template;
   return { dir, output: `${result.stdout}\n${result.stderr}`, template };
+}
+
+/** The four functions serverless.yml declares, by their names in it. */
+export const functionNames = ["ingestHttp", "ingestQueue", "ingestStream", "ingestEvent"] as const;
+
+/** The package of one stage for a test file: built in beforeAll, removed in afterAll, read through these helpers. */
+export class PackagedService {
+  packaged: Packaged | undefined;
+
+  get template(): Template {
+    if (!this.packaged) throw new Error("the service is not packaged yet (read it inside a test)");
+    return this.packaged.template;
+  }
+
+  get output(): string {
+    return this.packaged?.output ?? "";
+  }
+
+  resource(name: string): Template["Resources"][string] {
+    const r = this.template.Resources[name];
+    if (!r) throw new Error(`no resource ${name} in the template; have ${Object.keys(this.template.Resources).join(", ")}`);
+    return r;
+  }
+
+  /** A function's properties, by its name in serverless.yml (the Framework names it <Name>LambdaFunction). */
+  functionProperties(name: string): Json {
+    return this.resource(`${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction`).Properties;
+  }
+
+  ofType(type: string): Template["Resources"][string][] {
+    return Object.values(this.template.Resources).filter((r) => r.Type === type);
+  }
+}
+
+/** Packages `stage` once for the calling test file and removes the package after its tests. */
+export function usePackagedService(stage: string): PackagedService {
+  const service = new PackagedService();
+  beforeAll(async () => {
+    service.packaged = await packageService(stage);
+  }, 200_000);
+  afterAll(() => {
+    if (service.packaged) rmSync(service.packaged.dir, { recursive: true, force: true });
+  });
+  return service;
 }
 
 /** What CloudFormation resolves at deploy time: pseudo parameters and the stack's parameters. */
