@@ -79,13 +79,14 @@ async function searchSeries(
     for (let n = options.capacityStart; ; n = Math.ceil((n * options.capacityGrowth) / 500) * 500) {
       const target = Math.min(n, fdCap, options.capacityMax);
       const r = await step(target);
-      if (r.refused) {
+      if (r.refused && r.heldForConnected) {
         // A process at its connection cap answered 503 (SO_REUSEPORT hashes connections, so one process can fill
-        // before the other): the viewers it did take are the capacity if they were served within the bound.
+        // before the other): the viewers it did take are the capacity, since they were served within the bound.
         limitedBy = "open files (20,000 per process)";
-        if (r.heldForConnected) lastPass = connected;
+        lastPass = connected;
         break;
       }
+      // (Refused, and the viewers it did take were not served within the bound: latency binds first; bisect.)
       if (!r.pass) {
         firstFail = connected;
         limitedBy = r.figures.p99Ms > options.bound ? "latency bound" : "delivery";
