@@ -22,6 +22,7 @@ let link: TcpRelay;
 let endpoint: TcpRelay;
 let config: Config;
 let env: Record<string, string>;
+let aggregatorPort: number;
 let redis: RedisClient;
 let subscriber: RedisClient;
 const components: Component[] = [];
@@ -35,14 +36,27 @@ beforeAll(async () => {
   endpoint = await TcpRelay.start(primary.port);
   env = { REDIS_URL: endpoint.url, CAMPAIGN: "rollback", SHARDS: "8", FOLD_INTERVAL_MS: "100", HEARTBEAT_MS: "200", HOST: "127.0.0.1" };
   config = testConfig(env);
+  aggregatorPort = await freePort();
   redis = createRedis(config, { name: "test" });
   redis.on("error", () => undefined);
   subscriber = createSubscriber(config, "test-sub");
   subscriber.on("error", () => undefined);
   subscriber.on("message", (_c: string, json: string) => published.push({ atMs: Date.now(), snapshot: parseSnapshot(json) }));
   await subscriber.subscribe(campaignKeys(config.campaign, config.shards).snapshots);
-  components.push(Component.start("aggregator/main.ts", env));
+  // A short STATE_LOSS_ALERT_AFTER_MS (production: 60 s), so the unhealed-loss alert is seen before the retry heals it.
+  components.push(
+    Component.start("aggregator/main.ts", { ...env, AGGREGATOR_PORT: String(aggregatorPort), STATE_LOSS_ALERT_AFTER_MS: "1500" }),
+  );
 }, 30000);
+
+/** The aggregator's sales_state_loss_unhealed gauge, as Prometheus scrapes it. */
+async function stateLossUnhealed(): Promise<string | undefined> {
+  const text = await fetch(`http://127.0.0.1:${aggregatorPort}/metrics`).then(
+    (r) => r.text(),
+    () => "",
+  );
+  return /^sales_state_loss_unhealed (\S+)$/m.exec(text)?.[1];
+}
 
 afterAll(async () => {
   await Promise.all(components.map((c) => c.stop()));
@@ -116,11 +130,18 @@ it("keeps the viewers' number through a rollback, never repeats a seq, and heals
   const degradedPublishes = published.filter((p) => p.atMs > failedOverAtMs && p.snapshot.degraded).length;
   expect(degradedPublishes).toBeGreaterThanOrEqual(3); // heartbeats go on: live, frozen
 
+  // Not healed within STATE_LOSS_ALERT_AFTER_MS: the alert's gauge (ops/prometheus SalesStateLossUnhealed) and the log
+  // that tells the operator to reconcile.
+  await waitUntil(async () => ((await stateLossUnhealed()) === "1" ? true : undefined), "sales_state_loss_unhealed 1", 5000);
+  expect(components[0]!.output.join("")).toContain("STATE_LOSS_UNHEALED");
+  expect(components[0]!.output.join("")).toContain("npm run reconcile");
+
   // The sender retries: counted again on the promoted replica, the counters reach the mark, live figures resume.
   expect(await writer.write([event("late-1", 777_000)])).toEqual(["counted"]);
   const healed = await viewer.waitFor((s) => s.total === "877000" && s.degraded === undefined && s.seq > frozen.seq, 5000);
   await writer.write([event("after-1", 1_000)]);
   await viewer.waitFor((s) => s.total === "878000", 5000);
+  expect(await stateLossUnhealed()).toBe("0"); // healed by the retry: the alert resolves
   const raw = await readTotals(redis, config.campaign, config.shards);
   expect(raw.net).toBe(878_000n);
   expect(raw.count).toBe(12);
