@@ -4,7 +4,7 @@ import { SingleBar } from "cli-progress";
 import { Command } from "commander";
 import { loadConfigOrExit } from "../core/config.js";
 import { closeRedis, createRedis } from "../core/redis.js";
-import { awaitRedis } from "../core/redis-startup.js";
+import { assertNoEviction, awaitRedis, RedisStartupError } from "../core/redis-startup.js";
 import { openStore } from "../core/store/index.js";
 import { reconcile } from "./compare.js";
 import { readPaymentsExport } from "./export-file.js";
@@ -23,18 +23,32 @@ const opts = program.opts<{ file?: string; rebuild: boolean; startCampaign: bool
 
 const config = loadConfigOrExit();
 
-async function connect() {
+/**
+ * Connects and checks the settings as the components do: wrong credentials or TLS stop it (exit 78, the code and the
+ * setting named); so does an evicting maxmemory-policy when it writes (a rebuild's dedupe marks could be evicted and a
+ * redelivered payment count twice), while a comparison only warns.
+ */
+async function connect(writes: boolean) {
   const redis = createRedis(config, { name: "reconcile" });
-  if (!(await awaitRedis(redis, 10_000))) {
-    await closeRedis(redis);
-    throw new Error("Redis not reachable after 10 s: check REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS");
+  try {
+    if (!(await awaitRedis(redis, 10_000)))
+      throw new Error("Redis not reachable after 10 s: check REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS");
+    await assertNoEviction(redis, config).catch((err: unknown) => {
+      if (writes || !(err instanceof RedisStartupError)) throw err;
+      console.error(`warning: ${err.message} (a comparison only reads; --rebuild refuses)`);
+    });
+  } catch (err) {
+    redis.disconnect();
+    if (!(err instanceof RedisStartupError)) throw err;
+    console.error(`${err.code}: ${err.message}`);
+    process.exit(78);
   }
   return redis;
 }
 
 if (opts.startCampaign) {
   if (opts.file !== undefined || opts.rebuild) program.error("--start-campaign takes no --file or --rebuild");
-  const redis = await connect();
+  const redis = await connect(true);
   try {
     const result = await startCampaign(openStore(redis, config), config);
     if (result.outcome === "refused") {
@@ -64,7 +78,7 @@ if (progress) readBar.stop();
 for (const p of file.problems.slice(0, 20)) console.error(`line ${p.line}: ${p.message}`);
 const exportNote = `${file.lines} lines, ${file.events.size} distinct events, ${file.repeated} repeated, ${file.problems.length} invalid`;
 
-const redis = await connect();
+const redis = await connect(opts.rebuild);
 try {
   const store = openStore(redis, config);
   const compare = async () => {

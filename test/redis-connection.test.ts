@@ -1,7 +1,8 @@
 // The Redis settings every component shares, against real redis-server processes: TLS with a private CA and a
 // password (as ElastiCache with encryption in transit and an AUTH token), a wrong password or CA as a clear startup
 // error (exit 78, naming the setting) instead of a retry loop, and an evicting maxmemory-policy refused at start.
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Snapshot } from "../core/snapshot.js";
 import { createIngestRuntime } from "../ingest/domain/runtime.js";
@@ -33,8 +34,8 @@ afterAll(async () => {
   if (certs) rmSync(certs.dir, { recursive: true, force: true });
 });
 
-const start = (entry: string, env: Record<string, string>) => {
-  const component = Component.start(entry, { CAMPAIGN: "conn", SHARDS: "4", HOST: "127.0.0.1", DEMO: "0", ...env });
+const start = (entry: string, env: Record<string, string>, args: readonly string[] = []) => {
+  const component = Component.start(entry, { CAMPAIGN: "conn", SHARDS: "4", HOST: "127.0.0.1", DEMO: "0", ...env }, args);
   components.push(component);
   return component;
 };
@@ -88,6 +89,7 @@ describe("TLS and a password", () => {
       start("aggregator/main.ts", env),
       start("broadcaster/main.ts", { ...env, BROADCASTER_PORT: String(broadcasterPort) }),
       start("ingest/local/main.ts", { ...env, INGEST_PORT: String(ingestPort), LAMBDA_PORT: String(lambdaPort) }),
+      start("reconcile/main.ts", env, ["--start-campaign"]),
     ];
     for (const run of runs) {
       const { code, output } = await exitOf(run, 15000);
@@ -123,6 +125,23 @@ describe("maxmemory-policy", () => {
       expect(output).toContain("REDIS_EVICTION_POLICY");
       expect(output).toContain("maxmemory-policy is volatile-lru");
     }
+  }, 40000);
+
+  it("makes reconcile refuse to write under volatile-lru (exit 78, nothing written) and only warn when it compares", async () => {
+    const env = { REDIS_URL: evicting.url, CAMPAIGN: "conn-reconcile" };
+    const exportFile = join(certs.dir, "payments.jsonl");
+    writeFileSync(exportFile, `${JSON.stringify(payment({ campaign: "conn-reconcile", paymentId: "r-1" }))}\n`);
+    for (const args of [["--start-campaign"], ["--file", exportFile, "--rebuild", "--no-progress"]]) {
+      const { code, output } = await exitOf(start("reconcile/main.ts", env, args), 15000);
+      expect(code, args.join(" ")).toBe(78);
+      expect(output).toContain("REDIS_EVICTION_POLICY");
+      expect(output).toContain("maxmemory-policy is volatile-lru");
+    }
+    expect(await evicting.cli("--scan", "--pattern", "sc:{conn-reconcile*")).toBe("");
+    // A comparison only reads: it runs, says the policy is unsafe, and reports the payment the counters lack (exit 2).
+    const compare = await exitOf(start("reconcile/main.ts", env, ["--file", exportFile, "--no-progress"]), 15000);
+    expect(compare.output).toContain("warning: Redis maxmemory-policy is volatile-lru");
+    expect(compare.code).toBe(2);
   }, 40000);
 
   it("makes a Lambda handler refuse to count (records handed back, nothing written) under volatile-lru", async () => {

@@ -19,8 +19,8 @@ export class Component {
     this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
   }
 
-  static start(entry: string, env: Record<string, string>): Component {
-    const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  static start(entry: string, env: Record<string, string>, args: readonly string[] = []): Component {
+    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
       cwd: root,
       // A fresh campaign per test: aggregators may start it (see test/support/config.ts).
       env: { ...process.env, LOG_LEVEL: "info", CAMPAIGN_AUTOSTART: "1", ...env },
