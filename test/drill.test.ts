@@ -1,36 +1,65 @@
-// The rehearsal as `npm run drill -- --quick` runs it: the production build on the fleet (Redis Cluster with replicas,
+// The rehearsal as an engineer runs it, the command itself (`npm run drill -- --quick --out DIR`: its exit code, the
+// report it names, nothing left running after it): the production build on the fleet (Redis Cluster with replicas,
 // 2 ingest, 2 aggregators, 3 broadcasters behind HAProxy, Prometheus with ops/ rules), viewers and senders through
 // HAProxy, every fault injected in turn; the report's verdicts, the exact total, and the alerts that must fire.
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../core/free-port.js";
 import type { DrillReport } from "../rehearsal/drill/report.js";
-import { runDrill } from "../rehearsal/drill/run.js";
-import { buildProduction, type Fleet, startFleet } from "../rehearsal/fleet.js";
 
-const runDir = mkdtempSync(join(tmpdir(), "sc-drill-fleet-"));
+const root = join(import.meta.dirname, "..");
 const outDir = mkdtempSync(join(tmpdir(), "sc-drill-report-"));
-let fleet: Fleet | undefined;
-let result: Awaited<ReturnType<typeof runDrill>>;
+let result: { report: DrillReport; markdownPath: string; svgPath: string };
+let exitCode: number | null;
+let output = "";
+
+/** True while any process of the group is alive (signal 0 checks without sending anything). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 beforeAll(async () => {
-  await buildProduction();
-  fleet = await startFleet({ fleetPort: await freePort(), runDir });
-  result = await runDrill(fleet, { quick: true, outDir, log: () => undefined });
+  // The command itself, in a process group of its own: the fleet's processes stay in it (the fleet contract), so
+  // once it exits an empty group means nothing of the fleet is left running.
+  const child = spawn(process.execPath, ["--import", "tsx", "rehearsal/drill-main.ts", "--quick", "--out", outDir], {
+    cwd: root,
+    env: { ...process.env, FLEET_PORT: String(await freePort()) },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  for (const stream of [child.stdout, child.stderr]) stream.on("data", (d) => (output += String(d)));
+  exitCode = await new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 10_000;
+  while (groupAlive(child.pid!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  expect(groupAlive(child.pid!), `fleet processes left running after the drill:\n${output.slice(-3000)}`).toBe(false);
+  const printed = (label: string) => new RegExp(`^${label}: (.+)$`, "m").exec(output)?.[1] ?? "";
+  result = {
+    report: JSON.parse(readFileSync(join(outDir, "drill-report.json"), "utf8")) as DrillReport,
+    markdownPath: printed("report"),
+    svgPath: printed("picture"),
+  };
 }, 300_000);
 
-afterAll(async () => {
-  const pids = fleet ? [...fleet.components.map((c) => c.process.pid), fleet.haproxy.pid, fleet.prometheus.pid] : [];
-  await fleet?.stop();
-  // Nothing of the fleet is left running.
-  for (const pid of pids) if (pid !== undefined) expect(() => process.kill(pid, 0)).toThrow();
-  rmSync(runDir, { recursive: true, force: true });
+afterAll(() => {
   rmSync(outDir, { recursive: true, force: true });
-}, 60_000);
+});
 
 describe("npm run drill -- --quick", () => {
+  it("exits 0 and names the report and the picture it wrote", () => {
+    expect(exitCode, output.slice(-3000)).toBe(0);
+    expect(result.markdownPath).toBe(join(outDir, "drill-report.md"));
+    expect(result.svgPath.startsWith(outDir)).toBe(true);
+    expect(output).toMatch(/^ok +redis-master-kill/m);
+  });
+
   it("survives every fault within its bound", () => {
     const { report } = result;
     expect(report.faults.map((f) => f.name)).toEqual([
@@ -74,8 +103,8 @@ describe("npm run drill -- --quick", () => {
     const md = readFileSync(result.markdownPath, "utf8");
     for (const f of result.report.faults) expect(md).toContain(`| ${f.name} |`);
     expect(md).toContain("What finance will see");
-    const json = JSON.parse(readFileSync(join(outDir, "drill-report.json"), "utf8")) as DrillReport;
-    expect(json.passed).toBe(true);
+    expect(md).toContain("lower seq delivered (dropped)");
+    expect(result.report.passed).toBe(true);
     const svg = readFileSync(result.svgPath, "utf8");
     expect(svg).toMatch(/^<svg /);
     expect(svg).toContain("<polyline");

@@ -26,6 +26,8 @@ export interface FaultVerdict {
   readonly neverReconnected: number;
   readonly totalWentDown: number;
   readonly olderEpochAccepted: number;
+  /** Snapshots with a lower seq than one a viewer had, delivered during the fault (dropped by the viewer's seq rule). */
+  readonly lowerSeqDropped: number;
   readonly alerts: ReadonlyArray<{ alertname: string; firedAtMs: number; resolvedAtMs: number | undefined }>;
   readonly missingAlerts: readonly string[];
   readonly notes: readonly string[];
@@ -45,7 +47,9 @@ export function judge(window: FaultWindow, viewers: readonly DrillViewer[], aler
   let olderEpochAccepted = 0;
   const reconnectMs: number[] = [];
   let neverReconnected = 0;
+  let lowerSeqDropped = 0;
   for (const viewer of viewers) {
+    lowerSeqDropped += viewer.lowerSeqDeliveredAtMs.filter((atMs) => atMs > startMs && atMs <= endMs).length;
     const seen = viewer.seen;
     let previous: (typeof seen)[number] | undefined;
     for (const s of seen) if (s.atMs <= startMs) previous = s;
@@ -85,6 +89,7 @@ export function judge(window: FaultWindow, viewers: readonly DrillViewer[], aler
     neverReconnected,
     totalWentDown,
     olderEpochAccepted,
+    lowerSeqDropped,
     alerts: during.map(({ alertname, firedAtMs, resolvedAtMs }) => ({ alertname, firedAtMs, resolvedAtMs })),
     missingAlerts,
     notes: window.notes,

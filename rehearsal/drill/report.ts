@@ -48,7 +48,7 @@ export function markdown(report: DrillReport, svgName: string): string {
       : "none";
     const missing = f.missingAlerts.length ? ` (expected, not fired: ${f.missingAlerts.join(", ")})` : "";
     const reconnects = f.reconnects ? `${f.reconnects} (p50 ${seconds(f.reconnectP50Ms)}, max ${seconds(f.reconnectMaxMs)})` : "0";
-    return `| ${f.name} | ${at(f.startMs)} | ${seconds(f.longestFreezeMs)} (≤ ${seconds(f.maxFreezeMs)}) | ${reconnects}${f.neverReconnected ? `, ${f.neverReconnected} never back` : ""} | ${f.totalWentDown} | ${f.olderEpochAccepted} | ${alerts}${missing} | ${f.survived ? "survived" : "**FAILED**"} |`;
+    return `| ${f.name} | ${at(f.startMs)} | ${seconds(f.longestFreezeMs)} (≤ ${seconds(f.maxFreezeMs)}) | ${reconnects}${f.neverReconnected ? `, ${f.neverReconnected} never back` : ""} | ${f.totalWentDown} | ${f.olderEpochAccepted} | ${f.lowerSeqDropped} | ${alerts}${missing} | ${f.survived ? "survived" : "**FAILED**"} |`;
   });
   const fin = report.finance;
   return [
@@ -61,12 +61,14 @@ export function markdown(report: DrillReport, svgName: string): string {
     "",
     `**Verdict: ${report.passed ? "every fault survived within its bound, and the total is exact" : "FAILED"}.**`,
     "",
-    "| fault | at | longest freeze (bound) | reconnects (time to reconnect) | total went down | older epoch accepted | alerts fired → resolved | verdict |",
-    "|---|---|---|---|---|---|---|---|",
+    "| fault | at | longest freeze (bound) | reconnects (time to reconnect) | total went down | older epoch accepted | lower seq delivered (dropped) | alerts fired → resolved | verdict |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     "Longest freeze: the longest any viewer went without a fresh number (a snapshot superseding the one it had) during the fault and its recovery. " +
-      "Total went down: a viewer saw the total fall by more than the refunds counted meanwhile (never allowed).",
+      "Total went down: a viewer saw the total fall by more than the refunds counted meanwhile (never allowed). " +
+      "Lower seq delivered: a snapshot older than one the viewer had (a poll answered by a broadcaster a publish behind, " +
+      "a reconnect to one); the viewers drop it by the page's seq rule, so none is ever accepted.",
     "",
     "## What finance will see",
     "",

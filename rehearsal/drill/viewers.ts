@@ -30,8 +30,11 @@ interface WireSnapshot {
 export class DrillViewer {
   readonly seen: Seen[] = [];
   readonly outages: Outage[] = [];
-  /** A snapshot with a lower seq than one already accepted, in the same epoch (a viewer drops it). */
-  lowerSeqDelivered = 0;
+  /**
+   * When a snapshot with a lower seq than one already accepted arrived, in the same epoch. The viewer drops it, as
+   * the page does (a poll that HAProxy sends to a broadcaster a publish behind, a reconnect to one): never accepted.
+   */
+  readonly lowerSeqDeliveredAtMs: number[] = [];
   private stopped = false;
   private ws: WebSocket | undefined;
   private abort = new AbortController();
@@ -62,7 +65,7 @@ export class DrillViewer {
     if (typeof s.seq !== "number" || typeof s.total !== "string") return;
     const last = this.seen.at(-1);
     if (last && last.epoch === s.epoch && s.seq <= last.seq) {
-      if (s.seq < last.seq) this.lowerSeqDelivered++;
+      if (s.seq < last.seq) this.lowerSeqDeliveredAtMs.push(Date.now());
       return;
     }
     const outage = this.outages.at(-1);
