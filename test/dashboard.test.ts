@@ -2,13 +2,13 @@
 // breakdowns over the cookie-authenticated full view); right in a fresh campaign's first
 // seconds (no projection, rates over elapsed time, KST axes while the browser is in Los Angeles, CSV); live KPIs before
 // the history; history, previous campaign ratio, breakdowns, past the goal, milestones newest first; a phone layout.
-import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broadcaster, startBroadcaster } from "../broadcaster/server.js";
 import { campaignKeys } from "../core/store/keys.js";
 import { collectErrors, launchBrowser, screenshot } from "./support/browser.js";
 import { testConfig } from "./support/config.js";
+import { downloadText, sessionCookie, shown } from "./support/dashboard-page.js";
 import { eventually, type Pipeline, sleep, startPipeline } from "./support/pipeline.js";
 
 const token = "test-dashboard-token-123";
@@ -32,7 +32,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   // The marketer's laptop is in Los Angeles; the campaign's clocks must still read KST.
   context = await browser.newContext({ timezoneId: "America/Los_Angeles", viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-  await context.addCookies([{ name: "sc_dashboard", value: await sessionCookie(p.base), url: p.base }]);
+  await context.addCookies([{ name: "sc_dashboard", value: await sessionCookie(p.base, token), url: p.base }]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -40,42 +40,11 @@ afterAll(async () => {
   await p?.stop();
 });
 
-/** Signs in as the form does (POST /dashboard/sign-in) and returns the session cookie's value. */
-async function sessionCookie(base: string): Promise<string> {
-  const res = await fetch(`${base}/dashboard/sign-in`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ token }).toString(),
-  });
-  expect(res.status).toBe(303);
-  return /^sc_dashboard=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1] ?? "";
-}
-
 const digits = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").replace(/\D/g, "");
 
 async function openDashboard(page: Page, base = p.base): Promise<void> {
   await page.goto(`${base}/dashboard`);
   await page.waitForSelector("body[data-status=live]", { timeout: 10000 });
-}
-
-type Shown = {
-  elapsedSeconds?: number;
-  minuteRate?: { perMinuteTotal: number; overSeconds: number };
-  bars?: { full: Array<number | null>; partial: Array<number | null> };
-};
-
-async function shown(page: Page): Promise<{ shown: Shown; historyLoaded: number; ticks: string[] }> {
-  return page.evaluate(() => {
-    const s = (window as unknown as { dashboardState: { shown: unknown; historyLoaded: number; charts: { ticks: { total: string[] } } } })
-      .dashboardState;
-    return { shown: s.shown as never, historyLoaded: s.historyLoaded, ticks: s.charts.ticks.total };
-  });
-}
-
-async function downloadText(page: Page, button: string): Promise<string> {
-  const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
-  return readFileSync(await download.path(), "utf8");
 }
 
 const kstHour = (ms: number) => new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Seoul", hour: "2-digit", hourCycle: "h23" }).format(ms);
@@ -246,20 +215,25 @@ describe("dashboard", () => {
     await page.close();
   });
 
-  it("on a 360 px phone no KPI number is clipped", async () => {
-    const phone = await context.newPage();
-    await phone.setViewportSize({ width: 360, height: 800 });
-    await openDashboard(phone);
-    await eventually(async () => ((await digits(phone, "#kpi-total")) === "97000000" ? true : undefined), 5000, "the total KPI");
-    const clipped = await phone
-      .locator(".kpi p")
-      .evaluateAll((els) =>
-        els.filter((e) => e.scrollWidth > e.clientWidth || e.getBoundingClientRect().right > window.innerWidth).map((e) => e.id),
-      );
-    expect(clipped).toEqual([]);
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
-    await screenshot(phone, "dashboard-phone-360x800");
-    await phone.close();
+  it("on a 360 px phone and a 1920 px wall screen no KPI number is clipped", async () => {
+    for (const [width, height, name] of [
+      [360, 800, "dashboard-phone-360x800"],
+      [1920, 1080, "dashboard-wall-1920x1080"],
+    ] as const) {
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height });
+      await openDashboard(page);
+      await eventually(async () => ((await digits(page, "#kpi-total")) === "97000000" ? true : undefined), 5000, "the total KPI");
+      const clipped = await page
+        .locator(".kpi p")
+        .evaluateAll((els) =>
+          els.filter((e) => e.scrollWidth > e.clientWidth || e.getBoundingClientRect().right > window.innerWidth).map((e) => e.id),
+        );
+      expect(clipped, name).toEqual([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      await screenshot(page, name);
+      await page.close();
+    }
   });
 
   it("has no previous-campaign legend or tile when none is configured", async () => {
@@ -268,7 +242,7 @@ describe("dashboard", () => {
     });
     const base = `http://127.0.0.1:${plain.port}`;
     const page = await context.newPage();
-    await context.addCookies([{ name: "sc_dashboard", value: await sessionCookie(base), url: base }]);
+    await context.addCookies([{ name: "sc_dashboard", value: await sessionCookie(base, token), url: base }]);
     await openDashboard(page, base);
     expect(await page.textContent("#chart-total")).not.toContain("이전 캠페인");
     expect(await page.isHidden("#kpi-previous-tile")).toBe(true);
@@ -279,9 +253,11 @@ describe("dashboard", () => {
     const page = await fresh.newPage();
     const errors = collectErrors(page);
     await page.goto(`${p.base}/dashboard`);
+    await screenshot(page, "dashboard-sign-in-1280x1000");
     await page.fill("#token", "wrong");
     await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
     expect(await page.textContent("#sign-in-error")).toContain("wrong token");
+    await screenshot(page, "dashboard-sign-in-wrong-token-1280x1000");
     await page.fill("#token", token);
     await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
     expect(page.url()).toBe(`${p.base}/dashboard`);

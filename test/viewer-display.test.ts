@@ -84,7 +84,7 @@ async function openWidget(attributes = 'data-campaign="display"', css = "", widt
 }
 
 describe("the number at the source case's scale", () => {
-  it("stays on one line without overflow at ₩74,300,000,000 and ₩1,000,000,000,000: phone, 280 px widget, board, Korean units", async () => {
+  it("stays on one line without overflow at ₩74,300,000,000, ₩74,321,150,000 and ₩1,000,000,000,000: phone, 280 px widget, board, Korean units (억, 만, 조)", async () => {
     await raiseTotalTo(74_300_000_000n);
     const phone = await browser.newPage({ viewport: { width: 360, height: 800 } });
     const errors = collectErrors(phone);
@@ -100,10 +100,11 @@ describe("the number at the source case's scale", () => {
 
     for (const [amount, tag, koreanText] of [
       [74_300_000_000n, "74300000000", "^743억 원$"],
+      [74_321_150_000n, "74321150000", "^743억 2,115만 원$"],
       [1_000_000_000_000n, "1000000000000", "^1조 원$"],
     ] as const) {
       await raiseTotalTo(amount);
-      const full = amount === 74_300_000_000n ? "^₩74,300,000,000$" : "^₩1,000,000,000,000$";
+      const full = `^₩${amount.toLocaleString("en-US")}$`;
       for (const page of [phone, board, desktop, widget]) await waitForText(page, full);
       for (const page of [korean, widgetKorean]) await waitForText(page, koreanText);
       for (const page of [phone, korean, board, desktop, widget, widgetKorean]) {
