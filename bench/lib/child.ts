@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { withTimeout } from "../../core/timeout.js";
 
 export interface ChildServer {
   readonly pid: number;
@@ -33,14 +34,11 @@ export async function startProcess(
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout! });
-  const info = await new Promise<Record<string, number>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms`)), timeoutMs);
+  const ready = new Promise<Record<string, number>>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
-    lines.once("line", (line) => {
-      clearTimeout(timer);
-      resolve(JSON.parse(line) as Record<string, number>);
-    });
+    lines.once("line", (line) => resolve(JSON.parse(line) as Record<string, number>));
   });
+  const info = await withTimeout(ready, timeoutMs, () => new Error(`${name} did not start within ${timeoutMs} ms`));
   const pid = child.pid!;
   return {
     pid,

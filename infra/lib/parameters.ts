@@ -1,5 +1,6 @@
 // Deployment parameters of the CDK app: sizes, counts and ids, read from CDK context (`-c key=value`) with defaults,
 // checked once with every problem named. docs/deploy.md explains each and how to size it.
+import { campaignPattern, campaignRule } from "../../core/campaign.js";
 
 export interface Parameters {
   readonly stage: string;
@@ -186,7 +187,7 @@ export function readParameters(context: Context, env: NodeJS.ProcessEnv = proces
     broadcasterMaxTasks,
     broadcasterConnectionsPerTask: int("broadcasterConnectionsPerTask", defaults.broadcasterConnectionsPerTask, 100, 1_000_000),
     broadcasterCpuTargetPercent: int("broadcasterCpuTargetPercent", defaults.broadcasterCpuTargetPercent, 10, 90),
-    campaign: matching("campaign", /^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 chars of [A-Za-z0-9_-]", defaults.campaign),
+    campaign: matching("campaign", campaignPattern, campaignRule, defaults.campaign),
     currency: matching("currency", /^[A-Z]{3}$/, "must be an ISO 4217 code", defaults.currency),
     counterShards: int("counterShards", defaults.counterShards, 1, 16384),
     mskClusterArn: optional("mskClusterArn", /^arn:aws[a-z-]*:kafka:/, "must be an MSK cluster ARN"),
