@@ -1,5 +1,6 @@
 // reconcile --rebuild while ingest keeps delivering: the shards are fenced (REBUILD_IN_PROGRESS, nothing counted), so
-// deliveries during the rebuild count exactly once after it; a rebuild that died midway is found and resumed.
+// deliveries during the rebuild count exactly once after it; a rebuild that died midway is found and resumed, and until
+// then the aggregators (the one that led, and one started after it) publish only the last good number, degraded.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Config } from "../core/config.js";
-import { closeRedis, createRedis, type RedisClient } from "../core/redis.js";
+import { closeRedis, createRedis, createSubscriber, type RedisClient } from "../core/redis.js";
+import { parseSnapshot, type Snapshot } from "../core/snapshot.js";
 import { CountersFencedError, openStore, type Store } from "../core/store/index.js";
 import { campaignKeys } from "../core/store/keys.js";
 import { CounterWriter } from "../ingest/domain/counter-writer.js";
@@ -17,7 +19,9 @@ import { handlePaymentsRequest } from "../ingest/domain/payments-request.js";
 import { createIngestRuntime } from "../ingest/domain/runtime.js";
 import { reconcile } from "../reconcile/compare.js";
 import { rebuildCounters } from "../reconcile/rebuild.js";
+import { Component } from "./support/components.js";
 import { testConfig } from "./support/config.js";
+import { waitUntil } from "./support/live-viewer.js";
 import { RedisServer } from "./support/redis-server.js";
 
 const exec = promisify(execFile);
@@ -99,6 +103,16 @@ it("leaves a rebuild that died midway fenced and in its old epoch (the last good
   const { config, store, events } = setup("resume");
   await new CounterWriter(store.counters).write(events);
   await store.snapshots.startCampaign(config.campaign, "original");
+  // An aggregator publishes the exact total before the rebuild; what it and a freshly started one publish after the
+  // rebuild died midway is watched on the campaign's channel.
+  const published: Array<{ atMs: number; snapshot: Snapshot }> = [];
+  const subscriber = createSubscriber(config, "test-sub");
+  subscriber.on("message", (_c: string, json: string) => published.push({ atMs: Date.now(), snapshot: parseSnapshot(json) }));
+  await subscriber.subscribe(campaignKeys(config.campaign, 8).snapshots);
+  const env = { REDIS_URL: server.url, CAMPAIGN: "resume", SHARDS: "8", FOLD_INTERVAL_MS: "100", HEARTBEAT_MS: "200" };
+  const aggregators = [Component.start("aggregator/main.ts", env)];
+  const exact = await store.totals.read(config.campaign);
+  const good = await waitUntil(() => published.find((p) => p.snapshot.total === String(exact.net))?.snapshot, "the exact total", 15000);
   const dir = mkdtempSync(join(tmpdir(), "sc-resume-"));
   const file = join(dir, "payments.jsonl");
   writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join("\n")}\n`);
@@ -108,6 +122,22 @@ it("leaves a rebuild that died midway fenced and in its old epoch (the last good
       if (replayed >= 1000) throw new Error("killed midway");
     });
     await expect(died).rejects.toThrow("killed midway");
+    const diedAtMs = Date.now();
+    // The aggregator that led is replaced by one with no memory: neither publishes 0 or the partial replay, only the
+    // last good number, degraded, in the old epoch.
+    await aggregators[0]!.signal("SIGKILL");
+    aggregators.push(Component.start("aggregator/main.ts", env));
+    await waitUntil(
+      () => (published.filter((p) => p.atMs > diedAtMs + 3000).length > 0 ? true : undefined),
+      "publishes after the death",
+      15000,
+    );
+    const afterDeath = published.filter((p) => p.atMs > diedAtMs).map((p) => p.snapshot);
+    expect(afterDeath.length).toBeGreaterThan(5);
+    for (const snapshot of afterDeath) {
+      expect(snapshot).toMatchObject({ total: good.total, count: good.count, epoch: "original", degraded: true });
+      expect(snapshot.seq).toBeGreaterThan(good.seq);
+    }
     const during = await store.snapshots.readState(config.campaign);
     expect(during.epoch).toBe("original");
     expect(during.rebuilding).toBeDefined();
@@ -126,11 +156,12 @@ it("leaves a rebuild that died midway fenced and in its old epoch (the last good
     expect(JSON.parse(answer.body).error.code).toBe("REBUILD_IN_PROGRESS");
     expect(answer.headers["retry-after"]).toBe("1");
 
-    const env = { ...process.env, REDIS_URL: server.url, CAMPAIGN: "resume", SHARDS: "8", LOG_LEVEL: "silent" };
+    const cliEnv = { ...process.env, ...env, LOG_LEVEL: "silent" };
     const cli = (...args: string[]) =>
-      exec(process.execPath, ["--import", "tsx", "reconcile/main.ts", "--file", file, "--no-progress", ...args], { cwd: root, env }).catch(
-        (err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }),
-      );
+      exec(process.execPath, ["--import", "tsx", "reconcile/main.ts", "--file", file, "--no-progress", ...args], {
+        cwd: root,
+        env: cliEnv,
+      }).catch((err: { stdout?: string }) => ({ stdout: err.stdout ?? "" }));
     expect((await cli()).stdout).toContain("has not finished: ingest is fenced (REBUILD_IN_PROGRESS)");
     const resumed = await cli("--rebuild");
     expect(resumed.stdout).toContain("Resuming it.");
@@ -146,7 +177,16 @@ it("leaves a rebuild that died midway fenced and in its old epoch (the last good
     // Ingest counts again: the payment refused during the rebuild is counted once when its sender retries.
     const retry = await handlePaymentsRequest(runtime, { method: "POST", path: "/v1/payments", headers: {}, rawBody: body });
     expect(JSON.parse(retry.body)).toMatchObject({ accepted: 1, duplicates: 0 });
+    // The aggregator adopts the new epoch and publishes live figures again: the exact total plus the retried payment.
+    const live = await waitUntil(
+      () => published.find((p) => p.snapshot.epoch === after.epoch && p.snapshot.degraded !== true)?.snapshot,
+      "a live snapshot of the new epoch",
+      15000,
+    );
+    expect(BigInt(live.total)).toBeGreaterThanOrEqual(BigInt(good.total));
   } finally {
+    await Promise.all(aggregators.map((a) => a.stop()));
+    await closeRedis(subscriber);
     rmSync(dir, { recursive: true, force: true });
   }
-}, 40_000);
+}, 60_000);
