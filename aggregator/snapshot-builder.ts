@@ -1,6 +1,6 @@
 // Builds the snapshot body (everything but seq, which the publish script assigns) from folded totals.
 import type { DimensionTotals, Snapshot, SnapshotBody } from "../core/snapshot.js";
-import { type CounterTotals, type DimensionSum, withoutDegraded } from "../core/store/index.js";
+import { type CounterTotals, type DimensionSum, otherBucket, withoutDegraded } from "../core/store/index.js";
 import type { Pace } from "./pace.js";
 
 /** Dashboards show the top dimensions; the full set can grow with every new channel name. */
@@ -20,11 +20,23 @@ function byAmountDesc([nameA, a]: [string, DimensionSum], [nameB, b]: [string, D
   return nameA < nameB ? -1 : nameA > nameB ? 1 : 0;
 }
 
-/** The `limit` largest dimensions by net amount (ties by name, so the order is stable between folds). */
+/**
+ * At most `limit` dimensions: all of them when they fit, else the `limit - 1` largest names by net amount (ties by
+ * name, so the order is stable between folds) and "(other)" holding the rest with the bucket itself, so a breakdown
+ * always adds up to the total.
+ */
 export function topDimensions(map: ReadonlyMap<string, DimensionSum>, limit = topDimensionCount): Record<string, DimensionTotals> {
-  const top = [...map.entries()].sort(byAmountDesc).slice(0, limit);
+  const sorted = [...map.entries()].sort(byAmountDesc);
+  let shown = sorted;
+  if (sorted.length > limit) {
+    const named = sorted.filter(([name]) => name !== otherBucket).slice(0, limit - 1);
+    const kept = new Set(named.map(([name]) => name));
+    const rest = sorted.filter(([name]) => !kept.has(name));
+    const other = rest.reduce((sum, [, d]) => ({ amount: sum.amount + d.amount, count: sum.count + d.count }), { amount: 0n, count: 0n });
+    shown = [...named, [otherBucket, other]];
+  }
   // fromEntries defines own properties, so a channel named "__proto__" cannot touch the prototype.
-  return Object.fromEntries(top.map(([name, sum]) => [name, { total: sum.amount.toString(), count: Number(sum.count) }]));
+  return Object.fromEntries(shown.map(([name, sum]) => [name, { total: sum.amount.toString(), count: Number(sum.count) }]));
 }
 
 export function buildSnapshotBody(totals: CounterTotals, ctx: SnapshotContext): SnapshotBody {

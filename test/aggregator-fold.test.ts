@@ -56,7 +56,7 @@ describe("PaceWindow", () => {
 });
 
 describe("buildSnapshotBody", () => {
-  it("keeps the top 20 dimensions by amount and writes amounts as decimal strings", () => {
+  it("keeps the 19 largest dimensions by amount and the rest in (other), and writes amounts as decimal strings", () => {
     const hash: Record<string, string> = { net: (twoTo53 * 3n).toString(), count: "25", refunded: "10", refunds: "1", dups: "4" };
     for (let i = 0; i < 25; i++) {
       hash[`ch:c${i}:a`] = String(i * 10);
@@ -81,10 +81,27 @@ describe("buildSnapshotBody", () => {
       foldMs: 1.23,
       at: "2020-11-27T00:00:00.000Z",
     });
+    // 25 names: the 19 largest, and (other) holding the 6 smallest (0 + 10 + ... + 50), so the breakdown adds up.
     expect(Object.keys(body.channels)).toHaveLength(20);
     expect(Object.keys(body.channels)[0]).toBe("c24");
-    expect(body.channels["c5"]).toBeDefined();
-    expect(body.channels["c4"]).toBeUndefined();
+    expect(body.channels["c6"]).toBeDefined();
+    expect(body.channels["c5"]).toBeUndefined();
+    expect(body.channels["(other)"]).toEqual({ total: "150", count: 6 });
+  });
+
+  it("adds the counted (other) bucket and the names past the top into one (other), whatever its own rank", () => {
+    const map = new Map(Array.from({ length: 30 }, (_, i) => [`n${i}`, { amount: BigInt(100 + i), count: 1n }] as const));
+    const withOther = new Map([...map, ["(other)", { amount: 10_000n, count: 7n }]]);
+    const top = topDimensions(withOther);
+    expect(Object.keys(top)).toHaveLength(20);
+    expect(top["n29"]).toEqual({ total: "129", count: 1 });
+    expect(top["n10"]).toBeUndefined();
+    // (other): its own 10,000 (7 payments) and n0..n10 (100 + ... + 110 = 1,155, 11 payments).
+    expect(top["(other)"]).toEqual({ total: "11155", count: 18 });
+    const sum = Object.values(top).reduce((s, d) => s + BigInt(d.total), 0n);
+    expect(sum).toBe([...withOther.values()].reduce((s, d) => s + d.amount, 0n));
+    // Twenty or fewer: shown as they are.
+    expect(Object.keys(topDimensions(new Map([...map].slice(0, 20))))).toHaveLength(20);
   });
 
   it("keeps a dimension named __proto__ as data", () => {
