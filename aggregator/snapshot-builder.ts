@@ -23,7 +23,7 @@ function byAmountDesc([nameA, a]: [string, DimensionSum], [nameB, b]: [string, D
 /**
  * At most `limit` dimensions: all of them when they fit, else the `limit - 1` largest names by net amount (ties by
  * name, so the order is stable between folds) and "(other)" holding the rest with the bucket itself, so a breakdown
- * always adds up to the total.
+ * still adds up to every payment that named a dimension.
  */
 export function topDimensions(map: ReadonlyMap<string, DimensionSum>, limit = topDimensionCount): Record<string, DimensionTotals> {
   const sorted = [...map.entries()].sort(byAmountDesc);
