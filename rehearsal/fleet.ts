@@ -33,6 +33,8 @@ export interface Component {
 
 export interface Fleet {
   readonly url: string;
+  readonly campaign: string;
+  readonly shards: number;
   readonly prometheusUrl: string;
   readonly haproxyStatsUrl: string;
   readonly redis: FleetRedisCluster;
@@ -172,6 +174,8 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
 
     const fleet: Fleet = {
       url,
+      campaign: env.CAMPAIGN!,
+      shards: Number(env.SHARDS),
       prometheusUrl,
       haproxyStatsUrl: `http://127.0.0.1:${statsPort}/stats`,
       redis,

@@ -12,7 +12,16 @@ export interface ProcessSpec {
   readonly cwd?: string;
 }
 
-export class FleetProcess {
+/** What the drill does to a process of the fleet: here (FleetProcess) or through `npm run fleet`'s control API. */
+export interface ControlledProcess {
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  signal(signal: NodeJS.Signals, expectedDown?: boolean): Promise<void>;
+  start(): void | Promise<void>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export class FleetProcess implements ControlledProcess {
   private child: ChildProcess | undefined;
   private log: WriteStream;
   private exitedPromise: Promise<void> = Promise.resolve();

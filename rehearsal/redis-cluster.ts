@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../core/free-port.js";
 import { sleep } from "../core/timeout.js";
-import { FleetProcess, logFileIn } from "./processes.js";
+import { type ControlledProcess, FleetProcess, logFileIn } from "./processes.js";
 
 const exec = promisify(execFile);
 
@@ -14,7 +14,7 @@ export const clusterNodeTimeoutMs = 2000;
 
 export interface ClusterNode {
   readonly port: number;
-  readonly process: FleetProcess;
+  readonly process: ControlledProcess;
 }
 
 export class FleetRedisCluster {

@@ -1,5 +1,6 @@
 // `npm run fleet` as an engineer runs it: the table of what runs where, HAProxy on FLEET_PORT routing payments to the
-// ingest gateways and everything else to the broadcasters, demo traffic through it, and Ctrl-C leaving nothing running.
+// ingest gateways and everything else to the broadcasters, demo traffic through it, the control API the drill attaches
+// to, and Ctrl-C leaving nothing running.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,11 +28,18 @@ const alive = (pid: number) => {
 };
 
 it("brings up the fleet behind HAProxy with demo traffic, and Ctrl-C stops every process", async () => {
-  const fleetPort = await freePort();
+  const [fleetPort, controlPort] = [await freePort(), await freePort()];
   let output = "";
   child = spawn("npm", ["run", "fleet"], {
     cwd: root,
-    env: { ...process.env, FLEET_PORT: String(fleetPort), FLEET_DIR: dir, DEMO_RATE: "40", LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      FLEET_PORT: String(fleetPort),
+      FLEET_CONTROL_PORT: String(controlPort),
+      FLEET_DIR: dir,
+      DEMO_RATE: "40",
+      LOG_LEVEL: "warn",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group, as a terminal runs it: Ctrl-C is SIGINT to that whole group.
     detached: true,
@@ -78,6 +86,25 @@ it("brings up the fleet behind HAProxy with demo traffic, and Ctrl-C stops every
     body: JSON.stringify({ paymentId: `fleet-${Date.now()}`, amount: 129000, currency: "KRW", occurredAt: new Date().toISOString() }),
   });
   expect(await paid.json()).toMatchObject({ accepted: 1, duplicates: 0 });
+
+  // The control API the drill attaches to: every process by name; a bad request gets a code and changes nothing.
+  const control = `http://127.0.0.1:${controlPort}`;
+  expect(output).toContain(`Control API     ${control}/fleet`);
+  const described = (await (await fetch(`${control}/fleet`)).json()) as {
+    redis: unknown[];
+    components: Array<{ name: string }>;
+    demo: boolean;
+  };
+  expect(described.redis).toHaveLength(6);
+  expect(described.components.map((c) => c.name).sort()).toEqual(
+    ["aggregator-1", "aggregator-2", "broadcaster-1", "broadcaster-2", "broadcaster-3", "ingest-1", "ingest-2"].sort(),
+  );
+  expect(described.demo).toBe(true);
+  const post = (path: string, body: string) => fetch(`${control}${path}`, { method: "POST", body });
+  const unknown = await post("/processes/nope/start", "{}");
+  expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, "UNKNOWN_PROCESS"]);
+  const badSignal = await post("/processes/broadcaster-1/signal", '{"signal":"SIGHUP"}');
+  expect([badSignal.status, ((await badSignal.json()) as { error: { code: string } }).error.code]).toEqual([400, "INVALID_SIGNAL"]);
 
   const pids = [...output.matchAll(/^\S+(?: \d+)?\s+(\d+)\s+127\.0\.0\.1:\d+/gm)].map((m) => Number(m[1]));
   expect(pids.length).toBe(15);

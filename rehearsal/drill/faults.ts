@@ -1,11 +1,11 @@
 // The faults a drill injects, one after another: what each does to the fleet, how it is undone, and the bound its
 // viewers must stay within (chosen from measured recoveries; see docs/rehearsal.md).
 import { sleep } from "../../core/timeout.js";
-import type { Fleet } from "../fleet.js";
+import type { DrillFleet } from "./drill-fleet.js";
 import type { PaymentSenders } from "./senders.js";
 
 export interface FaultContext {
-  readonly fleet: Fleet;
+  readonly fleet: DrillFleet;
   readonly senders: PaymentSenders;
   /** Shorter pauses and bursts for the quick drill. */
   readonly quick: boolean;
@@ -23,7 +23,7 @@ export interface Fault {
   run(ctx: FaultContext): Promise<void>;
 }
 
-async function leadingAggregator(fleet: Fleet) {
+async function leadingAggregator(fleet: DrillFleet) {
   for (const c of fleet.byKind("aggregator")) {
     const health = await fetch(`${c.url}/healthz`).then(
       (r) => r.json() as Promise<{ leader?: boolean }>,
@@ -66,7 +66,7 @@ export const faults: readonly Fault[] = [
         await sleep(100);
       await fleet.redis.waitHealthy(20000);
       note(`replica :${replica?.port} promoted, cluster_state ok`);
-      master.process.start();
+      await master.process.start();
       await fleet.redis.waitHealthy(20000);
       note(`:${master.port} back as a replica`);
     },
@@ -84,7 +84,7 @@ export const faults: readonly Fault[] = [
       const deadline = Date.now() + 10000;
       while (!(await leadingAggregator(fleet)) && Date.now() < deadline) await sleep(100);
       note(`${(await leadingAggregator(fleet))?.name ?? "nobody"} leads`);
-      leader.process.start();
+      await leader.process.start();
     },
   },
   {
@@ -97,7 +97,7 @@ export const faults: readonly Fault[] = [
       note(`killed ${victim.name}`);
       await victim.process.signal("SIGKILL");
       await sleep(6000);
-      victim.process.start();
+      await victim.process.start();
       await waitReady(victim.url);
     },
   },
@@ -109,7 +109,7 @@ export const faults: readonly Fault[] = [
     async run({ fleet, note }) {
       for (const b of fleet.byKind("broadcaster")) {
         await b.process.stop();
-        b.process.start();
+        await b.process.start();
         await waitReady(b.url);
         note(`${b.name} restarted`);
         // HAProxy marks it up after `rise 2` checks, 1 s apart.

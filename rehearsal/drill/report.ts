@@ -6,7 +6,10 @@ import type { FaultVerdict } from "./analysis.js";
 import type { DrillViewer } from "./viewers.js";
 
 export interface FinanceCheck {
+  /** Every event acknowledged: the drill's senders' and the fleet's demo traffic's. */
   readonly acknowledgedEvents: number;
+  /** Of them, the fleet's demo traffic's (0 when the drill started its own fleet, which has none). */
+  readonly demoEvents: number;
   readonly acknowledgedNet: bigint;
   readonly finalTotal: bigint | undefined;
   readonly exact: boolean;
@@ -72,7 +75,7 @@ export function markdown(report: DrillReport, svgName: string): string {
     "",
     "## What finance will see",
     "",
-    `- Acknowledged by ingest: ${fin.acknowledgedEvents} events, net ${won(fin.acknowledgedNet)}.`,
+    `- Acknowledged by ingest: ${fin.acknowledgedEvents} events${fin.demoEvents ? ` (${fin.demoEvents} of them the fleet's demo traffic, paused for this check)` : ""}, net ${won(fin.acknowledgedNet)}.`,
     `- Final total on GET /v1/total: ${won(fin.finalTotal)} — ${fin.exact ? "exact" : `differs by ${won((fin.finalTotal ?? 0n) - fin.acknowledgedNet)}`}.`,
     `- \`npm run reconcile\` against the acknowledged export: exit code ${fin.reconcileExitCode} (${fin.reconcileExitCode === 0 ? "exact match" : "difference"}).`,
     "",

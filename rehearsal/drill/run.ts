@@ -5,9 +5,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { sleep } from "../../core/timeout.js";
-import { type Fleet, repoRoot } from "../fleet.js";
+import { repoRoot } from "../fleet.js";
 import { firedAlerts } from "./alerts.js";
 import { type FaultVerdict, type FaultWindow, judge } from "./analysis.js";
+import type { DrillFleet } from "./drill-fleet.js";
 import { faults as allFaults, type Fault } from "./faults.js";
 import { type DrillReport, type FinanceCheck, writeReport } from "./report.js";
 import { PaymentSenders } from "./senders.js";
@@ -39,44 +40,63 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: num
   return false;
 }
 
-async function totalOf(fleet: Fleet): Promise<bigint | undefined> {
+async function totalOf(fleet: DrillFleet): Promise<bigint | undefined> {
   const res = await fetch(`${fleet.url}/v1/total`).catch(() => undefined);
   if (res?.status !== 200) return undefined;
   return BigInt(((await res.json()) as { total: string }).total);
 }
 
-async function financeCheck(fleet: Fleet, senders: PaymentSenders, outDir: string): Promise<FinanceCheck> {
-  const expected = senders.acknowledgedNet();
-  await waitUntil(async () => (await totalOf(fleet)) === expected, 20000);
-  const finalTotal = await totalOf(fleet);
-  const exportFile = join(outDir, "acknowledged-payments.jsonl");
-  writeFileSync(exportFile, `${[...senders.acknowledged.values()].map((e) => JSON.stringify(e)).join("\n")}\n`);
-  let reconcileExitCode: number | null = 0;
-  let reconcileSummary = "";
+/** Net of events: payments minus refunds. */
+function netOf(events: Iterable<{ amount: number; type: string }>): bigint {
+  let net = 0n;
+  for (const e of events) net += e.type === "refund" ? -BigInt(e.amount) : BigInt(e.amount);
+  return net;
+}
+
+/**
+ * The final total against everything acknowledged: the drill's senders and, attached to `npm run fleet`, the fleet's
+ * demo traffic (paused meanwhile, so the total stands still), then reconcile against both as the export.
+ */
+async function financeCheck(fleet: DrillFleet, senders: PaymentSenders, outDir: string): Promise<FinanceCheck> {
+  const demoEvents = fleet.demo ? await fleet.demo.pause() : [];
   try {
-    const out = await exec(process.execPath, [join(repoRoot, "dist", "reconcile.js"), "--file", exportFile, "--no-progress"], {
-      env: { ...process.env, REDIS_CLUSTER_NODES: fleet.redis.seeds, CAMPAIGN: "blackfriday", SHARDS: "64", LOG_LEVEL: "warn" },
-      timeout: 120_000,
-      maxBuffer: 16 << 20,
-    });
-    reconcileSummary = out.stdout;
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    reconcileExitCode = typeof e.code === "number" ? e.code : null;
-    reconcileSummary = `${e.stdout ?? ""}${e.stderr ?? ""}`;
+    const expected = senders.acknowledgedNet() + netOf(demoEvents);
+    await waitUntil(async () => (await totalOf(fleet)) === expected, 20000);
+    const finalTotal = await totalOf(fleet);
+    const exportFile = join(outDir, "acknowledged-payments.jsonl");
+    const exported = [...senders.acknowledged.values(), ...demoEvents];
+    writeFileSync(exportFile, `${exported.map((e) => JSON.stringify(e)).join("\n")}\n`);
+    let reconcileExitCode: number | null = 0;
+    let reconcileSummary = "";
+    try {
+      const env = { REDIS_CLUSTER_NODES: fleet.redis.seeds, CAMPAIGN: fleet.campaign, SHARDS: String(fleet.shards), LOG_LEVEL: "warn" };
+      const out = await exec(process.execPath, [join(repoRoot, "dist", "reconcile.js"), "--file", exportFile, "--no-progress"], {
+        env: { ...process.env, ...env },
+        timeout: 120_000,
+        maxBuffer: 16 << 20,
+      });
+      reconcileSummary = out.stdout;
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      reconcileExitCode = typeof e.code === "number" ? e.code : null;
+      reconcileSummary = `${e.stdout ?? ""}${e.stderr ?? ""}`;
+    }
+    return {
+      acknowledgedEvents: exported.length,
+      demoEvents: demoEvents.length,
+      acknowledgedNet: expected,
+      finalTotal,
+      exact: finalTotal === expected,
+      reconcileExitCode,
+      reconcileSummary,
+    };
+  } finally {
+    await fleet.demo?.resume();
   }
-  return {
-    acknowledgedEvents: senders.acknowledged.size,
-    acknowledgedNet: expected,
-    finalTotal,
-    exact: finalTotal === expected,
-    reconcileExitCode,
-    reconcileSummary,
-  };
 }
 
 export async function runDrill(
-  fleet: Fleet,
+  fleet: DrillFleet,
   options: DrillOptions,
 ): Promise<{ report: DrillReport; markdownPath: string; svgPath: string }> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
