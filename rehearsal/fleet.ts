@@ -74,6 +74,26 @@ function tail(file: string, lines = 8): string {
   return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
+/**
+ * Resolves once HAProxy has every server of its backends in rotation (status UP in its stats CSV): a server it found
+ * not ready at its start stays out until `rise` good checks, and viewers who connect meanwhile all land on the others.
+ */
+async function waitAllInRotation(statsUrl: string, servers: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const csv = await fetch(`${statsUrl};csv`).then(
+      (r) => r.text(),
+      () => "",
+    );
+    // Rows: pxname,svname,...,status (column 18); BACKEND and FRONTEND rows are the proxies themselves.
+    const rows = csv.split("\n").map((line) => line.split(","));
+    const up = rows.filter((r) => r[1] !== "BACKEND" && r[1] !== "FRONTEND" && r[17] === "UP").length;
+    if (up >= servers) return;
+    if (Date.now() > deadline) throw new Error(`HAProxy has ${up} of ${servers} servers in rotation after ${timeoutMs} ms: ${statsUrl}`);
+    await sleep(200);
+  }
+}
+
 /** npm run build, so the fleet runs what a container runs. */
 export async function buildProduction(): Promise<void> {
   await exec(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "build.ts")], { cwd: repoRoot, timeout: 120_000 });
@@ -171,6 +191,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     const url = `http://127.0.0.1:${options.fleetPort}`;
     const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
     await Promise.all([waitFor(`${url}/readyz`, 30000, [haproxy]), waitFor(`${prometheusUrl}/-/ready`, 30000, [prometheus])]);
+    await waitAllInRotation(`http://127.0.0.1:${statsPort}/stats`, broadcasterPorts.length + ingestPorts.length / 2, 30000);
 
     const fleet: Fleet = {
       url,
