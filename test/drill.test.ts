@@ -108,7 +108,8 @@ describe("npm run drill -- --quick", () => {
       expect(f.neverReconnected, f.name).toBe(0);
     }
     // Viewers of the killed and restarted broadcasters came back on others, through HAProxy.
-    expect(report.faults.find((f) => f.name === "broadcaster-kill")?.reconnects).toBeGreaterThan(0);
+    const kill = report.faults.find((f) => f.name === "broadcaster-kill");
+    expect(kill?.reconnects, `${output}\n${readFileSync(result.markdownPath, "utf8")}`).toBeGreaterThan(0);
     expect(report.passed).toBe(true);
   });
 

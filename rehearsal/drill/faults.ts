@@ -34,6 +34,15 @@ async function leadingAggregator(fleet: DrillFleet) {
   return undefined;
 }
 
+/** Open live viewer connections of a broadcaster (its /metrics), 0 when it does not answer. */
+async function liveConnections(url: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.text(),
+    () => "",
+  );
+  return Number(/^sales_broadcaster_connections (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 async function waitReady(url: string, timeoutMs = 30000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (
@@ -89,12 +98,18 @@ export const faults: readonly Fault[] = [
   },
   {
     name: "broadcaster-kill",
-    description: "SIGKILL of a broadcaster; HAProxy takes it out, its viewers reconnect to the others; restarted after 6 s",
+    description:
+      "SIGKILL of the broadcaster serving the most viewers; HAProxy takes it out, its viewers reconnect to the others; restarted after 6 s",
     maxFreezeMs: () => 5000,
     expectedAlerts: ["SalesBroadcasterNotReady"],
     async run({ fleet, note }) {
-      const victim = fleet.byKind("broadcaster")[0]!;
-      note(`killed ${victim.name}`);
+      // The busiest one: an earlier fault may have emptied a broadcaster (HAProxy shuts the sessions of one it marks
+      // down, and a server back in rotation only gets new connections), and killing an idle one would test nothing.
+      const broadcasters = fleet.byKind("broadcaster");
+      const counts = await Promise.all(broadcasters.map((b) => liveConnections(b.url)));
+      const busiest = counts.indexOf(Math.max(...counts));
+      const victim = broadcasters[busiest]!;
+      note(`killed ${victim.name} (${counts[busiest]} live viewers; the others ${counts.filter((_, i) => i !== busiest).join(", ")})`);
       await victim.process.signal("SIGKILL");
       await sleep(6000);
       await victim.process.start();
