@@ -84,6 +84,9 @@ async function compare(options: FanoutOptions, redisUrl: string, publisher: Snap
 }
 
 /** Egress per viewer for each view and rate: groups of viewers on one broadcaster, bytes counted per group. */
+/** The shortest egress window (s). */
+const egressMinSeconds = 3;
+
 async function egress(options: FanoutOptions, redisUrl: string, publisher: SnapshotPublisher, result: BenchResult): Promise<void> {
   const subject = await startSubject({ kind: "uws", redisUrl, campaign, view: "counter", hz: 10 }, options.publishHz);
   const fleet = new ViewerFleet();
@@ -97,8 +100,10 @@ async function egress(options: FanoutOptions, redisUrl: string, publisher: Snaps
         groups.push({ view, hz, tag });
       }
     const total = options.egressViewers * groups.length;
-    const run = measure(subject, fleet, publisher, total, { seconds: options.duration, publishHz: options.publishHz, hz: 1 });
-    const { tags, seconds } = await withProgress(`egress: ${total} viewers in ${groups.length} groups`, options.duration * 1000, run);
+    // At least 3 s whatever --duration: a 1 Hz group gets a few frames, not the one or none a 1 s window catches.
+    const windowSeconds = Math.max(options.duration, egressMinSeconds);
+    const run = measure(subject, fleet, publisher, total, { seconds: windowSeconds, publishHz: options.publishHz, hz: 1 });
+    const { tags, seconds } = await withProgress(`egress: ${total} viewers in ${groups.length} groups`, windowSeconds * 1000, run);
     const perViewerSecond = (g: { tag: string }) => tags[g.tag]!.bytes / seconds / tags[g.tag]!.viewers;
     const full10 = groups.find((g) => g.view === "full" && g.hz === 10)!;
     for (const g of groups) {
