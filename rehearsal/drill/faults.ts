@@ -61,8 +61,10 @@ export const faults: readonly Fault[] = [
     name: "redis-master-kill",
     description:
       "SIGKILL of a Redis Cluster master; its replica is promoted (cluster-node-timeout 2 s); the dead node rejoins as a replica",
-    // cluster-node-timeout (2 s), the replica's election (up to ~2 s), then the clients' slot refresh and a fold.
-    maxFreezeMs: () => 6000,
+    // cluster-node-timeout (2 s), the replica's election (up to ~2 s), then the clients' slot refresh and a fold:
+    // 3.7-4.9 s measured. The quick drill is what npm test runs, beside other test files on the same 2 cores, where
+    // the lease's slot on the killed master has taken 6.0 s to come back once: it gets 8 s.
+    maxFreezeMs: (quick) => (quick ? 8000 : 6000),
     expectedAlerts: [],
     async run({ fleet, note }) {
       const master = await fleet.redis.masterWithReplica();
