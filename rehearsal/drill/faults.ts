@@ -62,9 +62,10 @@ export const faults: readonly Fault[] = [
     description:
       "SIGKILL of a Redis Cluster master; its replica is promoted (cluster-node-timeout 2 s); the dead node rejoins as a replica",
     // cluster-node-timeout (2 s), the replica's election (up to ~2 s), then the clients' slot refresh and a fold:
-    // 3.7-4.9 s measured. The quick drill is what npm test runs, beside other test files on the same 2 cores, where
-    // the lease's slot on the killed master has taken 6.0 s to come back once: it gets 8 s.
-    maxFreezeMs: (quick) => (quick ? 8000 : 6000),
+    // 3.7-4.9 s measured with the machine to itself. The quick drill is what npm test runs, beside other test files
+    // on the same 2 cores: there the six Redis nodes get less CPU, the promotion alone took 5.0-5.8 s and the freeze
+    // 6.0 and 9.9 s in two runs of five, so it gets 12 s (a smoke test of the drill, not the sale's bound).
+    maxFreezeMs: (quick) => (quick ? 12_000 : 6000),
     expectedAlerts: [],
     async run({ fleet, note }) {
       const master = await fleet.redis.masterWithReplica();
