@@ -11,7 +11,7 @@ import { type FaultVerdict, type FaultWindow, judge } from "./analysis.js";
 import type { DrillFleet } from "./drill-fleet.js";
 import { faults as allFaults, type Fault } from "./faults.js";
 import { type DrillReport, type FinanceCheck, writeReport } from "./report.js";
-import { PaymentSenders } from "./senders.js";
+import { netOf, PaymentSenders } from "./senders.js";
 import { type DrillViewer, startViewers, type ViewerMix } from "./viewers.js";
 
 const exec = promisify(execFile);
@@ -44,13 +44,6 @@ async function totalOf(fleet: DrillFleet): Promise<bigint | undefined> {
   const res = await fetch(`${fleet.url}/v1/total`).catch(() => undefined);
   if (res?.status !== 200) return undefined;
   return BigInt(((await res.json()) as { total: string }).total);
-}
-
-/** Net of events: payments minus refunds. */
-function netOf(events: Iterable<{ amount: number; type: string }>): bigint {
-  let net = 0n;
-  for (const e of events) net += e.type === "refund" ? -BigInt(e.amount) : BigInt(e.amount);
-  return net;
 }
 
 /**

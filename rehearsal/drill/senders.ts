@@ -20,6 +20,13 @@ export interface SenderStats {
 }
 
 const tickMs = 100;
+
+/** Net of events: payments minus refunds. */
+export function netOf(events: Iterable<{ readonly amount: number; readonly type: string }>): bigint {
+  let net = 0n;
+  for (const e of events) net += e.type === "refund" ? -BigInt(e.amount) : BigInt(e.amount);
+  return net;
+}
 const channels = ["app", "web", "kakao"];
 
 export class PaymentSenders {
@@ -56,9 +63,7 @@ export class PaymentSenders {
 
   /** The acknowledged net total: payments minus refunds. */
   acknowledgedNet(): bigint {
-    let net = 0n;
-    for (const e of this.acknowledged.values()) net += e.type === "refund" ? -BigInt(e.amount) : BigInt(e.amount);
-    return net;
+    return netOf(this.acknowledged.values());
   }
 
   /** Stops sending new payments and waits until every request sent so far is acknowledged (they keep retrying). */
