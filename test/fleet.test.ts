@@ -105,6 +105,8 @@ it("brings up the fleet behind HAProxy with demo traffic, and Ctrl-C stops every
   expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, "UNKNOWN_PROCESS"]);
   const badSignal = await post("/processes/broadcaster-1/signal", '{"signal":"SIGHUP"}');
   expect([badSignal.status, ((await badSignal.json()) as { error: { code: string } }).error.code]).toEqual([400, "INVALID_SIGNAL"]);
+  const badJson = await post("/processes/broadcaster-1/signal", "not json");
+  expect([badJson.status, ((await badJson.json()) as { error: { code: string } }).error.code]).toEqual([400, "INVALID_JSON"]);
 
   const pids = [...output.matchAll(/^\S+(?: \d+)?\s+(\d+)\s+127\.0\.0\.1:\d+/gm)].map((m) => Number(m[1]));
   expect(pids.length).toBe(15);
